@@ -1,0 +1,24 @@
+package io.gradguard.core.event;
+
+/**
+ * Totals of a run, published when the guard closes.
+ *
+ * @param steps steps seen
+ * @param clipped steps clipped
+ * @param skipped steps skipped
+ * @param nonFinite steps with a non-finite loss or gradient
+ * @param halted whether the run was halted
+ */
+public record RunSummary(long steps, long clipped, long skipped, long nonFinite, boolean halted) {
+
+    /** @return true when the guard changed at least one step */
+    public boolean intervened() {
+        return clipped > 0 || skipped > 0 || halted;
+    }
+
+    @Override
+    public String toString() {
+        return steps + " steps, " + clipped + " clipped, " + skipped + " skipped (" + nonFinite
+                + " non-finite)" + (halted ? ", halted" : "");
+    }
+}

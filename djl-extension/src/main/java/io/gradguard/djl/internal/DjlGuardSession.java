@@ -1,0 +1,210 @@
+package io.gradguard.djl.internal;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.ParameterServer;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.listener.DivergenceCheckTrainingListener;
+import ai.djl.training.listener.TrainingListener;
+import io.gradguard.core.Action;
+import io.gradguard.core.Decision;
+import io.gradguard.core.Guard;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.core.RunInfo;
+import io.gradguard.core.StepStats;
+import io.gradguard.djl.GradGuardDivergedException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * One guard bound to one DJL trainer: measures each step with a {@link GradientInspector}, asks the core
+ * {@link Guard}, and carries out the decision, either through a {@link GatedParameterServer} inside
+ * {@code Trainer.step()} or directly on the gradients. Shared by the listener, the loop guard and the
+ * agent. Not part of the API.
+ */
+public final class DjlGuardSession implements AutoCloseable {
+
+    private final Guard guard;
+    private final String attachment;
+    private final GradientActuator actuator = new GradientActuator();
+
+    private Trainer trainer;
+    private GradientInspector inspector;
+    private GatedParameterServer gate;
+    private long step;
+    private boolean warnedDirectSkip;
+    private final List<String> pendingWarnings = new java.util.ArrayList<>();
+
+    /**
+     * @param config the configuration
+     * @param attachment how the guard is attached: {@code listener}, {@code loop}, {@code agent}
+     */
+    public DjlGuardSession(GuardConfig config, String attachment) {
+        this.guard = new Guard(config);
+        this.attachment = attachment;
+    }
+
+    /** @return the core guard */
+    public Guard guard() {
+        return guard;
+    }
+
+    /** @return the number of steps inspected */
+    public long steps() {
+        return step;
+    }
+
+    /** @return whether the guard changes steps (policy auto or clip) */
+    public boolean acts() {
+        return guard.config().policy().acts();
+    }
+
+    /**
+     * Prepares a trainer as soon as it exists (before its parameters are initialized): gates its
+     * parameter server and stands in for DJL's divergence check. Idempotent.
+     *
+     * @param t the trainer
+     * @param useGate whether decisions go through the gated parameter server
+     */
+    public void prepare(Trainer t, boolean useGate) {
+        if (!guard.active()) {
+            return;
+        }
+        if (useGate && gate == null) {
+            ParameterStore store = TrainerAccess.parameterStore(t);
+            ParameterServer server = store == null ? null : TrainerAccess.parameterServer(store);
+            if (server instanceof GatedParameterServer existing) {
+                gate = existing;
+            } else if (server != null) {
+                GatedParameterServer g = new GatedParameterServer(server, actuator);
+                if (TrainerAccess.replaceParameterServer(store, g)) {
+                    gate = g;
+                }
+            }
+        }
+        if (acts()) {
+            standInForDivergenceCheck(t);
+        }
+    }
+
+    private void standInForDivergenceCheck(Trainer t) {
+        List<TrainingListener> listeners = TrainerAccess.listeners(t);
+        if (listeners == null) {
+            warnOnce("could not reach the trainer's listeners: DJL's DivergenceCheckTrainingListener, if present,"
+                    + " will still abort on the first NaN loss");
+            return;
+        }
+        try {
+            for (int i = 0; i < listeners.size(); i++) {
+                TrainingListener l = listeners.get(i);
+                if (l instanceof DivergenceCheckTrainingListener) {
+                    listeners.set(i, new GuardedDivergenceCheck(l, this::acts));
+                }
+            }
+        } catch (UnsupportedOperationException e) {
+            warnOnce("the trainer's listener list is immutable: DJL's DivergenceCheckTrainingListener, if present,"
+                    + " will still abort on the first NaN loss");
+        }
+    }
+
+    private void bind(Trainer t) {
+        if (t == trainer) {
+            return;
+        }
+        trainer = t;
+        inspector = new GradientInspector(t);
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("devices", Arrays.stream(t.getDevices()).map(Device::toString).collect(Collectors.toList()));
+        extra.put("gated_step", gate != null);
+        Engine engine = t.getManager().getEngine();
+        guard.begin(new RunInfo(
+                "DJL " + Engine.getDjlVersion() + " / " + engine.getEngineName() + " " + engine.getVersion(),
+                inspector.device().toString(), attachment, inspector.describe(), extra));
+        pendingWarnings.forEach(w -> guard.warning(0, w));
+        pendingWarnings.clear();
+        if (!inspector.seesAllDevices()) {
+            warnOnce("could not reach the per-device parameter copies of a " + t.getDevices().length
+                    + "-device trainer; norms use the first device only");
+        }
+    }
+
+    /**
+     * Measures the step that backward just produced and decides what to do with it.
+     *
+     * @param t the trainer
+     * @param loss the batch loss, or null when unknown
+     * @return the decision (already published to the event log)
+     */
+    public Decision inspect(Trainer t, NDArray loss) {
+        if (!guard.active()) {
+            return Decision.step();
+        }
+        bind(t);
+        long current = step++;
+        boolean due = guard.layersDue(current);
+        GradientInspector.Measurement m = inspector.measure(loss, due);
+        StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());
+        double[] pre = m.weightNorms();
+        return guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
+    }
+
+    /**
+     * Carries out a decision for a step that someone else will run ({@code EasyTrain} calls
+     * {@code trainer.step()} after the listeners): arms the gate, or acts on the gradients directly
+     * when the gate could not be installed.
+     *
+     * @param d the decision
+     * @throws GradGuardDivergedException for ABORT
+     */
+    public void armForStep(Decision d) {
+        if (d.action() == Action.ABORT) {
+            throw new GradGuardDivergedException(step - 1, d.reason());
+        }
+        if (gate != null) {
+            gate.arm(d.action() == Action.SKIP ? 0.0 : d.clipCoef());
+            return;
+        }
+        if (d.action() == Action.SKIP && !warnedDirectSkip) {
+            warnedDirectSkip = true;
+            warnOnce("could not gate Trainer.step(): skipped steps zero the gradients, but the optimizer still"
+                    + " runs on them (momentum and Adam moments decay one step)");
+        }
+        applyDirect(d);
+    }
+
+    /**
+     * Carries out a decision on the gradients directly, for a caller that then decides itself whether to
+     * call {@code trainer.step()} (the loop guard).
+     *
+     * @param d the decision
+     * @throws GradGuardDivergedException for ABORT
+     */
+    public void applyDirect(Decision d) {
+        switch (d.action()) {
+            case STEP -> { }
+            case CLIP -> inspector.forEachGradient(g -> actuator.scale(g, d.clipCoef()));
+            case SKIP -> inspector.forEachGradient(actuator::zero);
+            case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason());
+            case ROLLBACK -> throw new UnsupportedOperationException("rollback is not available yet");
+        }
+    }
+
+    private void warnOnce(String message) {
+        if (trainer == null) {
+            pendingWarnings.add(message);
+        } else {
+            guard.warning(Math.max(step - 1, 0), message);
+        }
+    }
+
+    /** Closes the guard: writes the totals and closes the event log. */
+    @Override
+    public void close() {
+        guard.close();
+    }
+}

@@ -1,0 +1,79 @@
+package io.gradguard.djl.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.ParameterServer;
+
+/**
+ * Stands between a trainer's parameter store and its real {@link ParameterServer} so that the guard's
+ * decision is carried out inside {@code Trainer.step()}, whoever calls it ({@code EasyTrain.fit}, a
+ * hand-written loop, the agent). For each parameter: pass the update through, scale the gradients first
+ * (clip), or zero them and skip the optimizer entirely (skip), so that neither the parameters nor the
+ * optimizer state (moments, update counts) move.
+ */
+public final class GatedParameterServer implements ParameterServer {
+
+    private final ParameterServer delegate;
+    private final GradientActuator actuator;
+    private volatile double pendingScale = 1.0;
+
+    /**
+     * @param delegate the trainer's real server
+     * @param actuator does the in-place gradient arithmetic
+     */
+    public GatedParameterServer(ParameterServer delegate, GradientActuator actuator) {
+        this.delegate = delegate;
+        this.actuator = actuator;
+    }
+
+    /** @return the wrapped server */
+    public ParameterServer delegate() {
+        return delegate;
+    }
+
+    /**
+     * Sets what the next {@code Trainer.step()} does: 1 = plain update, (0, 1) = scale gradients first,
+     * 0 = skip (zero gradients, no optimizer call). Reset to 1 by {@link #stepDone()}.
+     *
+     * @param scale the gradient scale of the next step
+     */
+    public void arm(double scale) {
+        this.pendingScale = scale;
+    }
+
+    /** Marks the end of the armed step. */
+    public void stepDone() {
+        this.pendingScale = 1.0;
+    }
+
+    /** @return the scale armed for the next step */
+    public double armed() {
+        return pendingScale;
+    }
+
+    @Override
+    public void init(String parameterId, NDArray[] value) {
+        delegate.init(parameterId, value);
+    }
+
+    @Override
+    public void update(String parameterId, NDArray[] grads, NDArray[] params) {
+        double scale = pendingScale;
+        if (scale == 0.0) {
+            for (NDArray g : grads) {
+                actuator.zero(g);
+            }
+            return;
+        }
+        if (scale != 1.0) {
+            for (NDArray g : grads) {
+                g.muli(scale);
+            }
+        }
+        delegate.update(parameterId, grads, params);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

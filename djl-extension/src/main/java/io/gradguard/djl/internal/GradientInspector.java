@@ -1,0 +1,196 @@
+package io.gradguard.djl.internal;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.util.Pair;
+import io.gradguard.core.RunInfo;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Measures a trainer's gradients where they live. Per parameter it takes the L2 norm of the logical
+ * gradient (summed over the trainer's devices, as DJL's parameter server does), optionally the weight
+ * norm, and the batch loss; it stacks all these scalars into one vector on the first parameter's device
+ * and copies that vector to the host once: a single device-to-host transfer per step. All temporaries
+ * live in a sub-manager closed before returning.
+ */
+public final class GradientInspector {
+
+    /** The host-side result of one inspection. */
+    public record Measurement(double[] gradNorms, double loss, double[] weightNorms) {}
+
+    private final List<Parameter> params = new ArrayList<>();
+    private final List<RunInfo.Parameter> described = new ArrayList<>();
+    private final Device[] devices;
+    private final ParameterStore store;
+
+    /**
+     * Collects the trainer's trainable, initialized parameters in model order.
+     *
+     * @param trainer the trainer
+     */
+    public GradientInspector(Trainer trainer) {
+        this.devices = trainer.getDevices();
+        this.store = TrainerAccess.parameterStore(trainer);
+        for (Pair<String, Parameter> pair : trainer.getModel().getBlock().getParameters()) {
+            Parameter p = pair.getValue();
+            if (p.requiresGradient() && p.isInitialized()) {
+                params.add(p);
+                described.add(new RunInfo.Parameter(pair.getKey(), p.getArray().size()));
+            }
+        }
+    }
+
+    /** @return the parameters, as the core sees them */
+    public List<RunInfo.Parameter> describe() {
+        return described;
+    }
+
+    /** @return the number of trainable parameters */
+    public int size() {
+        return params.size();
+    }
+
+    /** @return true when the trainer's parameter copies per device could be reached */
+    public boolean seesAllDevices() {
+        return store != null || devices.length == 1;
+    }
+
+    /** @return the device of the first parameter */
+    public Device device() {
+        return params.isEmpty() ? devices[0] : params.get(0).getArray().getDevice();
+    }
+
+    /**
+     * The copies of a parameter, one per training device.
+     *
+     * @param index parameter index
+     * @return the arrays
+     */
+    public NDArray[] copies(int index) {
+        Parameter p = params.get(index);
+        if (store == null) {
+            return new NDArray[] {p.getArray()};
+        }
+        NDArray[] out = new NDArray[devices.length];
+        for (int d = 0; d < devices.length; d++) {
+            out[d] = store.getValue(p, devices[d], true);
+        }
+        return out;
+    }
+
+    /**
+     * Measures one step.
+     *
+     * @param loss the batch loss (any shape; its mean is used), or null
+     * @param withWeights also measure the weight norms
+     * @return the norms and the loss, on the host
+     */
+    public Measurement measure(NDArray loss, boolean withWeights) {
+        int n = params.size();
+        Device dev0 = device();
+        NDManager owner = params.isEmpty() ? null : params.get(0).getArray().getManager();
+        if (owner == null) {
+            return new Measurement(new double[0], Double.NaN, null);
+        }
+        try (NDManager scope = owner.newSubManager(dev0)) {
+            NDList parts = new NDList(n + 1 + (withWeights ? n : 0));
+            for (int i = 0; i < n; i++) {
+                NDArray[] arrays = copies(i);
+                NDArray g = scoped(scope, arrays[0].getGradient());
+                for (int d = 1; d < arrays.length; d++) {
+                    NDArray gd = scoped(scope, arrays[d].getGradient());
+                    g = scoped(scope, g.add(scoped(scope, gd.toDevice(dev0, true))));
+                }
+                parts.add(asScalar(scope, g.norm(), dev0));
+            }
+            boolean hasLoss = loss != null;
+            if (hasLoss) {
+                parts.add(asScalar(scope, loss.mean(), dev0));
+            }
+            if (withWeights) {
+                for (int i = 0; i < n; i++) {
+                    parts.add(asScalar(scope, params.get(i).getArray().norm(), dev0));
+                }
+            }
+            float[] host = scoped(scope, NDArrays.stack(parts)).toFloatArray();
+            double[] grads = new double[n];
+            for (int i = 0; i < n; i++) {
+                grads[i] = host[i];
+            }
+            double lossValue = hasLoss ? host[n] : Double.NaN;
+            double[] weights = null;
+            if (withWeights) {
+                weights = new double[n];
+                int off = n + (hasLoss ? 1 : 0);
+                for (int i = 0; i < n; i++) {
+                    weights[i] = host[off + i];
+                }
+            }
+            return new Measurement(grads, lossValue, weights);
+        }
+    }
+
+    /**
+     * Measures the weight norms alone (used for the layer record of an event step).
+     *
+     * @return the weight norms, on the host
+     */
+    public double[] weightNorms() {
+        int n = params.size();
+        if (n == 0) {
+            return new double[0];
+        }
+        Device dev0 = device();
+        try (NDManager scope = params.get(0).getArray().getManager().newSubManager(dev0)) {
+            NDList parts = new NDList(n);
+            for (Parameter p : params) {
+                parts.add(asScalar(scope, p.getArray().norm(), dev0));
+            }
+            float[] host = scoped(scope, NDArrays.stack(parts)).toFloatArray();
+            double[] out = new double[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = host[i];
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Applies an in-place operation to every gradient copy of every parameter.
+     *
+     * @param op the operation
+     */
+    public void forEachGradient(java.util.function.Consumer<NDArray> op) {
+        for (int i = 0; i < params.size(); i++) {
+            for (NDArray a : copies(i)) {
+                try (NDArray g = a.getGradient()) {
+                    op.accept(g);
+                }
+            }
+        }
+    }
+
+    private static NDArray scoped(NDManager scope, NDArray a) {
+        a.attach(scope);
+        return a;
+    }
+
+    private static NDArray asScalar(NDManager scope, NDArray a, Device dev0) {
+        scoped(scope, a);
+        if (!a.getDevice().equals(dev0)) {
+            a = scoped(scope, a.toDevice(dev0, false));
+        }
+        if (a.getDataType() != DataType.FLOAT32) {
+            a = scoped(scope, a.toType(DataType.FLOAT32, false));
+        }
+        return a;
+    }
+}

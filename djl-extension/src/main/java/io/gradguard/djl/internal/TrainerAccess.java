@@ -1,0 +1,76 @@
+package io.gradguard.djl.internal;
+
+import ai.djl.training.ParameterServer;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.listener.TrainingListener;
+import java.lang.reflect.Field;
+import java.util.List;
+
+/**
+ * Reaches the parts of a DJL {@link Trainer} that DJL does not expose: its {@link ParameterStore} (for
+ * the per-device copies of each parameter), the store's {@link ParameterServer} (to gate the update) and
+ * the listener list (to stand in for DJL's divergence check). Every accessor returns null, never
+ * throws, when this DJL version is shaped differently; callers then fall back and warn.
+ */
+public final class TrainerAccess {
+
+    private TrainerAccess() {}
+
+    private static Object read(Object target, Class<?> owner, String name) {
+        try {
+            Field f = owner.getDeclaredField(name);
+            f.setAccessible(true);
+            return f.get(target);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static boolean write(Object target, Class<?> owner, String name, Object value) {
+        try {
+            Field f = owner.getDeclaredField(name);
+            f.setAccessible(true);
+            f.set(target, value);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * @param trainer the trainer
+     * @return its parameter store, or null
+     */
+    public static ParameterStore parameterStore(Trainer trainer) {
+        return read(trainer, Trainer.class, "parameterStore") instanceof ParameterStore ps ? ps : null;
+    }
+
+    /**
+     * @param store a parameter store
+     * @return its parameter server, or null
+     */
+    public static ParameterServer parameterServer(ParameterStore store) {
+        return read(store, ParameterStore.class, "parameterServer") instanceof ParameterServer s ? s : null;
+    }
+
+    /**
+     * Replaces the store's parameter server.
+     *
+     * @param store the store
+     * @param server the new server
+     * @return true when replaced
+     */
+    public static boolean replaceParameterServer(ParameterStore store, ParameterServer server) {
+        return write(store, ParameterStore.class, "parameterServer", server);
+    }
+
+    /**
+     * @param trainer the trainer
+     * @return its live listener list (the training config's list), or null
+     */
+    @SuppressWarnings("unchecked")
+    public static List<TrainingListener> listeners(Trainer trainer) {
+        return read(trainer, Trainer.class, "listeners") instanceof List<?> l ? (List<TrainingListener>) l : null;
+    }
+}

@@ -1,0 +1,106 @@
+package io.gradguard.models;
+
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.util.Random;
+
+/**
+ * A healthy MLP under Adam that meets one corrupted batch: at step {@link #CORRUPT_STEP} the inputs
+ * and targets of the whole batch are multiplied by 10^6 (a unit bug in one data shard, say).
+ *
+ * <p>Cause: the corrupted batch's gradient is ~10^12 times the usual one. Adam's update is roughly
+ * scale-free, so the huge first moment drives every weight about five learning rates (0.25 here) in
+ * one coherent direction over the next steps, which kills most ReLU units; meanwhile the second-moment
+ * estimate {@code v} has absorbed g^2 ~ 10^24 and decays by only 0.1% per step, so the effective
+ * learning rate of the affected weights stays ~0 and the damage is never repaired. The learning rate
+ * (0.05) is in the stable range: clean, it ends within 15% of the best rate of a sweep.
+ */
+public final class CorruptedBatchScenario extends Scenario {
+
+    /** The step (batch index) whose data is corrupted. */
+    public static final int CORRUPT_STEP = 30;
+
+    /** The factor applied to the corrupted batch's inputs and targets. */
+    public static final float CORRUPTION = 1e6f;
+
+    static final int FEATURES = 16;
+
+    @Override
+    public String name() {
+        return "corrupted-batch-adam";
+    }
+
+    @Override
+    public String cause() {
+        return "one batch (step " + CORRUPT_STEP + ") with inputs and targets x1e6 under Adam (lr 0.05):"
+                + " the huge first moment pushes every weight ~5 learning rates one way, killing ReLU"
+                + " units, and the second moment absorbs a 1e24 gradient square that freezes repair";
+    }
+
+    @Override
+    public String referenceSetup() {
+        return "same model, optimizer and data without the corrupted batch";
+    }
+
+    @Override
+    public float documentedReferenceLoss() {
+        return Float.NaN;
+    }
+
+    @Override
+    public int steps() {
+        return 300;
+    }
+
+    @Override
+    public int batchSize() {
+        return 32;
+    }
+
+    @Override
+    public float learningRate(Variant variant) {
+        return 0.05f;
+    }
+
+    @Override
+    protected Block buildBlock() {
+        SequentialBlock block = new SequentialBlock();
+        for (int i = 0; i < 3; i++) {
+            block.add(Linear.builder().setUnits(64).build()).add(Activation::relu);
+        }
+        block.add(Linear.builder().setUnits(1).build());
+        return block;
+    }
+
+    @Override
+    protected Loss loss() {
+        return Loss.l2Loss();
+    }
+
+    @Override
+    protected Optimizer optimizer(float learningRate) {
+        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build();
+    }
+
+    @Override
+    protected ScenarioData makeData(Variant variant, Random rng) {
+        ScenarioData data =
+                Regression.data(new Teacher(FEATURES, 32, rng), FEATURES, steps() * batchSize(), 1024, rng);
+        if (variant == Variant.EXPLODING) {
+            int from = CORRUPT_STEP * batchSize();
+            int to = from + batchSize();
+            for (int r = from; r < to; r++) {
+                for (int i = 0; i < FEATURES; i++) {
+                    data.trainX()[r * FEATURES + i] *= CORRUPTION;
+                }
+                data.trainY()[r] *= CORRUPTION;
+            }
+        }
+        return data;
+    }
+}

@@ -1,0 +1,111 @@
+package io.gradguard.models;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.util.Random;
+
+/**
+ * A deep plain MLP (no normalization, no residual connections) trained with SGD + momentum at a
+ * learning rate five times the tuned one.
+ *
+ * <p>Cause: without normalization or residuals the curvature of a deep ReLU stack is high; at five
+ * times the stable step size the momentum iterate overshoots, the gradient norm grows geometrically
+ * and the weights overflow to NaN within the first few dozen steps.
+ */
+public final class DeepMlpScenario extends Scenario {
+
+    static final int FEATURES = 16;
+    static final int DEPTH = 10;
+    static final int WIDTH = 64;
+
+    private final float tunedLr;
+    private final float factor;
+
+    /** The set-up: the tuned learning rate and five times it. */
+    public DeepMlpScenario() {
+        this(0.01f, 5f);
+    }
+
+    /**
+     * A variant with another learning-rate factor (the rollback scenarios use 10x and 50x).
+     *
+     * @param tunedLr the tuned learning rate of the reference
+     * @param factor how many times the tuned rate the exploding variant uses
+     */
+    public DeepMlpScenario(float tunedLr, float factor) {
+        this.tunedLr = tunedLr;
+        this.factor = factor;
+    }
+
+    @Override
+    public String name() {
+        return "deep-mlp-sgd-momentum-lr" + (int) factor + "x";
+    }
+
+    @Override
+    public String cause() {
+        return DEPTH + "-layer plain ReLU MLP (no normalization, no residual), SGD momentum 0.9 at "
+                + factor + "x the tuned learning rate: the iterate overshoots and the gradient norm"
+                + " grows geometrically until the weights overflow";
+    }
+
+    @Override
+    public String referenceSetup() {
+        return "same model and data at the tuned learning rate " + tunedLr;
+    }
+
+    @Override
+    public float documentedReferenceLoss() {
+        return Float.NaN;
+    }
+
+    @Override
+    public int steps() {
+        return 300;
+    }
+
+    @Override
+    public int batchSize() {
+        return 32;
+    }
+
+    @Override
+    public float learningRate(Variant variant) {
+        return variant == Variant.EXPLODING ? tunedLr * factor : tunedLr;
+    }
+
+    @Override
+    protected Block buildBlock() {
+        SequentialBlock block = new SequentialBlock();
+        for (int i = 0; i < DEPTH; i++) {
+            block.add(Linear.builder().setUnits(WIDTH).build()).add(Activation::relu);
+        }
+        block.add(Linear.builder().setUnits(1).build());
+        return block;
+    }
+
+    @Override
+    protected Loss loss() {
+        return Loss.l2Loss();
+    }
+
+    @Override
+    protected Optimizer optimizer(float learningRate) {
+        int warm = Integer.getInteger("warm", 0);
+        return Optimizer.sgd()
+                .setLearningRateTracker(warm == 0 ? Tracker.fixed(learningRate) : Tracker.warmUp().optWarmUpBeginValue(0f).optWarmUpSteps(warm).setMainTracker(Tracker.fixed(learningRate)).build())
+                .optMomentum(0.9f)
+                .build();
+    }
+
+    @Override
+    protected ScenarioData makeData(Variant variant, Random rng) {
+        return Regression.data(new Teacher(FEATURES, 32, rng), FEATURES, steps() * batchSize(), 1024, rng);
+    }
+}

@@ -1,0 +1,111 @@
+package io.gradguard.models;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import java.util.Random;
+
+/**
+ * A small, seeded training set-up that explodes for a known reason, with a tuned stable reference.
+ *
+ * <p>Every scenario trains for one pass over {@link #steps()} batches; the final loss is measured on a
+ * fixed, clean evaluation set (see {@link ScenarioRun#evalLoss()}). Scenarios depend on the engine only,
+ * never on GradGuard, so that every module's tests, the samples and the benchmarks can share them.
+ */
+public abstract class Scenario {
+
+    /** Seed for the engine (parameter initialization) and the data. */
+    public static final int SEED = 42;
+
+    /** @return short identifier, e.g. {@code deep-mlp-sgd-momentum} */
+    public abstract String name();
+
+    /** @return why the {@link Variant#EXPLODING} variant explodes */
+    public abstract String cause();
+
+    /** @return what the tuned {@link Variant#REFERENCE} variant does differently */
+    public abstract String referenceSetup();
+
+    /**
+     * The final evaluation loss of the {@link Variant#REFERENCE} variant, as measured on the PyTorch
+     * CPU engine when the scenario was tuned (tests re-measure it; this is the documented value).
+     *
+     * @return the documented reference loss
+     */
+    public abstract float documentedReferenceLoss();
+
+    /** @return the number of optimizer steps (batches) of one run */
+    public abstract int steps();
+
+    /** @return the batch size */
+    public abstract int batchSize();
+
+    /**
+     * The learning rate of a variant.
+     *
+     * @param variant which variant
+     * @return its learning rate
+     */
+    public abstract float learningRate(Variant variant);
+
+    /** @return a fresh, uninitialized model block */
+    protected abstract Block buildBlock();
+
+    /** @return the loss function */
+    protected abstract Loss loss();
+
+    /**
+     * The optimizer for a learning rate.
+     *
+     * @param learningRate the learning rate
+     * @return a new optimizer
+     */
+    protected abstract Optimizer optimizer(float learningRate);
+
+    /**
+     * Makes the training data (steps × batch size rows) and the evaluation data.
+     *
+     * @param variant which variant (some scenarios corrupt the data of the exploding one)
+     * @param rng the seeded random source
+     * @return host-side data
+     */
+    protected abstract ScenarioData makeData(Variant variant, Random rng);
+
+    /**
+     * Builds the scenario: seeds the engine, builds the model and the data, and returns a run whose
+     * training config the caller may still extend (listeners, evaluators) before creating the trainer.
+     *
+     * @param variant which variant
+     * @return a new run; close it when done
+     */
+    public ScenarioRun open(Variant variant) {
+        return open(variant, learningRate(variant));
+    }
+
+    /**
+     * Builds the scenario with an explicit learning rate (used to tune and to sweep).
+     *
+     * @param variant which variant's data to use
+     * @param learningRate the learning rate
+     * @return a new run; close it when done
+     */
+    public ScenarioRun open(Variant variant, float learningRate) {
+        Engine.getInstance().setRandomSeed(SEED);
+        ScenarioData data = makeData(variant, new Random(SEED));
+        Model model = Model.newInstance(name());
+        model.setBlock(buildBlock());
+        NDManager manager = model.getNDManager();
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(loss()).optOptimizer(optimizer(learningRate));
+        return new ScenarioRun(this, model, config, data.toNd(manager), batchSize());
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}
