@@ -12,36 +12,54 @@ import java.util.Map;
  */
 public final class ConfigKeys {
 
+    /** Master switch: {@code false} is the same as {@code policy=off}. */
+    public static final String ENABLED = "enabled";
     /** {@code auto | clip | monitor | off}. */
     public static final String POLICY = "policy";
     /** A positive number (fixed global-norm clip threshold) or {@code auto} (adaptive). */
     public static final String CLIP_NORM = "clip.norm";
     /** Path of the JSONL event log; empty for none. */
     public static final String LOG = "log";
-    /** z threshold of the gradient-norm spike detector. */
+    /** {@code device | host}: where snapshots are kept. */
+    public static final String SNAPSHOT_LOCATION = "snapshot.location";
+    /** See {@link GuardConfig#spikeZ()}. */
     public static final String SPIKE_Z = "spike.z";
-    /** Minimum ratio of a spike's norm to the typical norm. */
+    /** See {@link GuardConfig#spikeRatio()}. */
     public static final String SPIKE_RATIO = "spike.ratio";
-    /** EMA decay of the norm statistics. */
+    /** See {@link GuardConfig#spikeAlpha()}. */
     public static final String SPIKE_ALPHA = "spike.alpha";
-    /** Steps that only feed the statistics before spikes are judged. */
+    /** See {@link GuardConfig#spikeWarmup()}. */
     public static final String SPIKE_WARMUP = "spike.warmup";
-    /** z threshold of the loss spike detector. */
+    /** See {@link GuardConfig#lossZ()}. */
     public static final String LOSS_Z = "loss.z";
-    /** Minimum ratio of a spiking loss to the typical loss. */
+    /** See {@link GuardConfig#lossRatio()}. */
     public static final String LOSS_RATIO = "loss.ratio";
-    /** Ratio to the typical norm or loss above which a batch is skipped. */
+    /** See {@link GuardConfig#lossPatience()}. */
+    public static final String LOSS_PATIENCE = "loss.patience";
+    /** See {@link GuardConfig#skipRatio()}. */
     public static final String SKIP_RATIO = "skip.ratio";
-    /** Consecutive outlier skips before clipping instead. */
+    /** See {@link GuardConfig#skipMax()}. */
     public static final String SKIP_MAX = "skip.max";
-    /** Consecutive non-finite steps tolerated before halting. */
+    /** See {@link GuardConfig#nonfiniteMax()}. */
     public static final String NONFINITE_MAX = "nonfinite.max";
-    /** Consecutive clipped steps that count as runaway growth. */
+    /** See {@link GuardConfig#growthSteps()}. */
     public static final String GROWTH_STEPS = "growth.steps";
-    /** Interval of per-layer norm records. */
+    /** See {@link GuardConfig#layersEvery()}. */
     public static final String LAYERS_EVERY = "layers.every";
-    /** Master switch: {@code false} is the same as {@code policy=off}. */
-    public static final String ENABLED = "enabled";
+    /** See {@link GuardConfig#snapshotEvery()}. */
+    public static final String SNAPSHOT_EVERY = "snapshot.every";
+    /** See {@link GuardConfig#rollbackCut()}. */
+    public static final String ROLLBACK_CUT = "rollback.cut";
+    /** See {@link GuardConfig#rollbackMax()}. */
+    public static final String ROLLBACK_MAX = "rollback.max";
+    /** See {@link GuardConfig#rollbackSkip()}. */
+    public static final String ROLLBACK_SKIP = "rollback.skip";
+    /** See {@link GuardConfig#rewarmSteps()}. */
+    public static final String REWARM_STEPS = "rewarm.steps";
+    /** See {@link GuardConfig#rewarmTarget()}. */
+    public static final String REWARM_TARGET = "rewarm.target";
+    /** See {@link GuardConfig#lrFloor()}. */
+    public static final String LR_FLOOR = "lr.floor";
 
     private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
 
@@ -50,17 +68,26 @@ public final class ConfigKeys {
         DESCRIPTIONS.put(POLICY, "auto | clip | monitor | off (default auto)");
         DESCRIPTIONS.put(CLIP_NORM, "auto | a positive number (default auto): global-norm clip threshold");
         DESCRIPTIONS.put(LOG, "a file path (default none): JSONL event log");
-        DESCRIPTIONS.put(SPIKE_Z, "> 0 (default " + GuardConfig.DEFAULT_SPIKE_Z + "): norm spike z threshold, in log-norm standard deviations");
-        DESCRIPTIONS.put(SPIKE_RATIO, "> 1 (default " + GuardConfig.DEFAULT_SPIKE_RATIO + "): a spike is at least this many times the typical norm");
-        DESCRIPTIONS.put(SPIKE_ALPHA, "in (0, 1) (default " + GuardConfig.DEFAULT_SPIKE_ALPHA + "): EMA decay of the norm statistics");
-        DESCRIPTIONS.put(SPIKE_WARMUP, ">= 2 (default " + GuardConfig.DEFAULT_SPIKE_WARMUP + "): steps that only feed the statistics");
-        DESCRIPTIONS.put(LOSS_Z, "> 0 (default " + GuardConfig.DEFAULT_LOSS_Z + "): loss spike z threshold");
-        DESCRIPTIONS.put(LOSS_RATIO, "> 1 (default " + GuardConfig.DEFAULT_LOSS_RATIO + "): a loss spike is at least this many times the typical loss");
-        DESCRIPTIONS.put(SKIP_RATIO, "> spike.ratio (default " + GuardConfig.DEFAULT_SKIP_RATIO + "): skip a batch whose norm or loss is this many times the typical one");
-        DESCRIPTIONS.put(SKIP_MAX, ">= 0 (default " + GuardConfig.DEFAULT_SKIP_MAX + "): consecutive outlier skips before clipping instead");
-        DESCRIPTIONS.put(NONFINITE_MAX, ">= 1 (default " + GuardConfig.DEFAULT_NONFINITE_MAX + "): consecutive non-finite steps before the run is halted");
-        DESCRIPTIONS.put(GROWTH_STEPS, ">= 1 (default " + GuardConfig.DEFAULT_GROWTH_STEPS + "): consecutive clipped steps reported as runaway growth");
-        DESCRIPTIONS.put(LAYERS_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_LAYERS_EVERY + "): steps between per-layer norm records; 0 = only at events");
+        DESCRIPTIONS.put(SNAPSHOT_LOCATION, "device | host (default device): where the healthy snapshot is kept");
+        DESCRIPTIONS.put(SPIKE_Z, "> 0 (default " + GuardConfig.DEFAULT_SPIKE_Z + "): z threshold of the gradient-norm spike detector (in log-norm standard deviations)");
+        DESCRIPTIONS.put(SPIKE_RATIO, "> 1 (default " + GuardConfig.DEFAULT_SPIKE_RATIO + "): minimum ratio of a spike's norm to the typical norm");
+        DESCRIPTIONS.put(SPIKE_ALPHA, "in (0, 1) (default " + GuardConfig.DEFAULT_SPIKE_ALPHA + "): EMA decay of the norm and loss statistics (~50-step memory)");
+        DESCRIPTIONS.put(SPIKE_WARMUP, ">= 2 (default " + GuardConfig.DEFAULT_SPIKE_WARMUP + "): steps that only feed the statistics before spikes are judged");
+        DESCRIPTIONS.put(LOSS_Z, "> 0 (default " + GuardConfig.DEFAULT_LOSS_Z + "): z threshold of the loss spike detector");
+        DESCRIPTIONS.put(LOSS_RATIO, "> 1 (default " + GuardConfig.DEFAULT_LOSS_RATIO + "): minimum ratio of a spiking loss to the typical loss");
+        DESCRIPTIONS.put(LOSS_PATIENCE, ">= 1 (default " + GuardConfig.DEFAULT_LOSS_PATIENCE + "): consecutive loss spikes before a rollback");
+        DESCRIPTIONS.put(SKIP_RATIO, "> 1 (default " + GuardConfig.DEFAULT_SKIP_RATIO + "): ratio to the typical norm (or loss) above which a batch is skipped as an outlier");
+        DESCRIPTIONS.put(SKIP_MAX, ">= 0 (default " + GuardConfig.DEFAULT_SKIP_MAX + "): consecutive outlier skips before the guard rolls back (or clips, without a snapshot)");
+        DESCRIPTIONS.put(NONFINITE_MAX, ">= 1 (default " + GuardConfig.DEFAULT_NONFINITE_MAX + "): consecutive non-finite steps before the guard rolls back (or halts, without a snapshot)");
+        DESCRIPTIONS.put(GROWTH_STEPS, ">= 1 (default " + GuardConfig.DEFAULT_GROWTH_STEPS + "): consecutive clipped spikes that count as runaway growth (then: rollback)");
+        DESCRIPTIONS.put(LAYERS_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_LAYERS_EVERY + "): steps between per-layer norm records (0: only at events)");
+        DESCRIPTIONS.put(SNAPSHOT_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_SNAPSHOT_EVERY + "): steps between healthy snapshots (0: no snapshots, no rollback)");
+        DESCRIPTIONS.put(ROLLBACK_CUT, "in (0, 1) (default " + GuardConfig.DEFAULT_ROLLBACK_CUT + "): factor the learning-rate scale is multiplied by at a rollback");
+        DESCRIPTIONS.put(ROLLBACK_MAX, ">= 1 (default " + GuardConfig.DEFAULT_ROLLBACK_MAX + "): rollbacks without healthy progress between them before the run is halted");
+        DESCRIPTIONS.put(ROLLBACK_SKIP, ">= 0 (default " + GuardConfig.DEFAULT_ROLLBACK_SKIP + "): batches skipped right after a rollback");
+        DESCRIPTIONS.put(REWARM_STEPS, ">= 0 (default " + GuardConfig.DEFAULT_REWARM_STEPS + "): healthy steps over which the cut learning-rate scale re-warms");
+        DESCRIPTIONS.put(REWARM_TARGET, "in (0, 1) (default " + GuardConfig.DEFAULT_REWARM_TARGET + "): re-warm up to this fraction of the lowest scale that exploded");
+        DESCRIPTIONS.put(LR_FLOOR, "in (0, 1) (default " + GuardConfig.DEFAULT_LR_FLOOR + "): the run is halted when the learning-rate scale would fall below this");
     }
 
     private ConfigKeys() {}
@@ -108,21 +135,36 @@ public final class ConfigKeys {
                 if (value.equalsIgnoreCase("auto")) {
                     b.clipNormAuto();
                 } else {
-                    b.clipNorm(parseDouble(key, value, "a positive finite number or 'auto'", source), source);
+                    b.clipNorm(parseDouble(key, value, "a positive finite number or 'auto'", source));
                 }
             }
             case LOG -> b.log(value.isEmpty() ? null : Path.of(value));
-            case SPIKE_Z -> b.spikeZ(parseDouble(key, value, "a positive finite number", source), source);
-            case SPIKE_RATIO -> b.spikeRatio(parseDouble(key, value, "a number greater than 1", source), source);
-            case SPIKE_ALPHA -> b.spikeAlpha(parseDouble(key, value, "a number strictly between 0 and 1", source), source);
-            case SPIKE_WARMUP -> b.spikeWarmup(parseInt(key, value, "an integer >= 2", source), source);
-            case LOSS_Z -> b.lossZ(parseDouble(key, value, "a positive finite number", source), source);
-            case LOSS_RATIO -> b.lossRatio(parseDouble(key, value, "a number greater than 1", source), source);
-            case SKIP_RATIO -> b.skipRatio(parseDouble(key, value, "a number greater than 1", source), source);
-            case SKIP_MAX -> b.skipMax(parseInt(key, value, "an integer >= 0", source), source);
-            case NONFINITE_MAX -> b.nonfiniteMax(parseInt(key, value, "an integer >= 1", source), source);
-            case GROWTH_STEPS -> b.growthSteps(parseInt(key, value, "an integer >= 1", source), source);
-            case LAYERS_EVERY -> b.layersEvery(parseInt(key, value, "an integer >= 0", source), source);
+            case SNAPSHOT_LOCATION -> {
+                try {
+                    b.snapshotLocation(SnapshotLocation.parse(value));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidConfigException(key, value, "device or host", source);
+                }
+            }
+            case SPIKE_Z -> b.spikeZ(parseDouble(key, value, "a positive finite number", source));
+            case SPIKE_RATIO -> b.spikeRatio(parseDouble(key, value, "a number greater than 1", source));
+            case SPIKE_ALPHA -> b.spikeAlpha(parseDouble(key, value, "a number strictly between 0 and 1", source));
+            case SPIKE_WARMUP -> b.spikeWarmup(parseInt(key, value, "an integer >= 2", source));
+            case LOSS_Z -> b.lossZ(parseDouble(key, value, "a positive finite number", source));
+            case LOSS_RATIO -> b.lossRatio(parseDouble(key, value, "a number greater than 1", source));
+            case LOSS_PATIENCE -> b.lossPatience(parseInt(key, value, "an integer >= 1", source));
+            case SKIP_RATIO -> b.skipRatio(parseDouble(key, value, "a number greater than 1", source));
+            case SKIP_MAX -> b.skipMax(parseInt(key, value, "an integer >= 0", source));
+            case NONFINITE_MAX -> b.nonfiniteMax(parseInt(key, value, "an integer >= 1", source));
+            case GROWTH_STEPS -> b.growthSteps(parseInt(key, value, "an integer >= 1", source));
+            case LAYERS_EVERY -> b.layersEvery(parseInt(key, value, "an integer >= 0", source));
+            case SNAPSHOT_EVERY -> b.snapshotEvery(parseInt(key, value, "an integer >= 0", source));
+            case ROLLBACK_CUT -> b.rollbackCut(parseDouble(key, value, "a number strictly between 0 and 1", source));
+            case ROLLBACK_MAX -> b.rollbackMax(parseInt(key, value, "an integer >= 1", source));
+            case ROLLBACK_SKIP -> b.rollbackSkip(parseInt(key, value, "an integer >= 0", source));
+            case REWARM_STEPS -> b.rewarmSteps(parseInt(key, value, "an integer >= 0", source));
+            case REWARM_TARGET -> b.rewarmTarget(parseDouble(key, value, "a number strictly between 0 and 1", source));
+            case LR_FLOOR -> b.lrFloor(parseDouble(key, value, "a number strictly between 0 and 1", source));
             default -> throw new InvalidConfigException(key, value,
                     "set under a known key (known keys: " + String.join(", ", DESCRIPTIONS.keySet()) + ")", source);
         }

@@ -7,16 +7,21 @@ import java.util.Objects;
  */
 public final class Decision {
 
-    private static final Decision STEP = new Decision(Action.STEP, 1.0, "");
+    private static final Decision STEP = new Decision(Action.STEP, 1.0, "", false, 1.0);
+    private static final Decision STEP_AND_SNAPSHOT = new Decision(Action.STEP, 1.0, "", true, 1.0);
 
     private final Action action;
     private final double clipCoef;
     private final String reason;
+    private final boolean snapshot;
+    private final double lrScale;
 
-    private Decision(Action action, double clipCoef, String reason) {
+    private Decision(Action action, double clipCoef, String reason, boolean snapshot, double lrScale) {
         this.action = action;
         this.clipCoef = clipCoef;
         this.reason = reason;
+        this.snapshot = snapshot;
+        this.lrScale = lrScale;
     }
 
     /** @return apply the update unchanged */
@@ -25,7 +30,15 @@ public final class Decision {
     }
 
     /**
-     * @param coef the factor to scale the gradients by, in (0, 1)
+     * @return snapshot the parameters and optimizer state as they are now (before this step's update),
+     *     then apply the update unchanged
+     */
+    public static Decision stepAndSnapshot() {
+        return STEP_AND_SNAPSHOT;
+    }
+
+    /**
+     * @param coef the factor to scale the gradients by, in (0, 1]
      * @param reason why
      * @return scale the gradients, then apply the update
      */
@@ -33,7 +46,7 @@ public final class Decision {
         if (!(coef > 0 && coef <= 1)) {
             throw new IllegalArgumentException("clip coefficient must be in (0, 1], but was " + coef);
         }
-        return new Decision(Action.CLIP, coef, reason);
+        return new Decision(Action.CLIP, coef, reason, false, 1.0);
     }
 
     /**
@@ -41,7 +54,17 @@ public final class Decision {
      * @return zero the gradients, leave parameters and optimizer state untouched
      */
     public static Decision skip(String reason) {
-        return new Decision(Action.SKIP, 0.0, reason);
+        return new Decision(Action.SKIP, 0.0, reason, false, 1.0);
+    }
+
+    /**
+     * @param lrScale the learning-rate scale in force from the next step
+     * @param reason why
+     * @return restore the last snapshot (parameters and optimizer state), zero the gradients, apply the
+     *     new learning-rate scale
+     */
+    public static Decision rollback(double lrScale, String reason) {
+        return new Decision(Action.ROLLBACK, 0.0, reason, false, lrScale);
     }
 
     /**
@@ -49,7 +72,7 @@ public final class Decision {
      * @return stop the run
      */
     public static Decision abort(String diagnosis) {
-        return new Decision(Action.ABORT, 0.0, Objects.requireNonNull(diagnosis));
+        return new Decision(Action.ABORT, 0.0, Objects.requireNonNull(diagnosis), false, 1.0);
     }
 
     /** @return the action */
@@ -67,11 +90,27 @@ public final class Decision {
         return reason;
     }
 
+    /** @return true when the adapter should snapshot before applying this step */
+    public boolean snapshot() {
+        return snapshot;
+    }
+
+    /** @return for ROLLBACK, the new learning-rate scale */
+    public double lrScale() {
+        return lrScale;
+    }
+
+    /** @return true when the update is applied (STEP or CLIP) */
+    public boolean applies() {
+        return action == Action.STEP || action == Action.CLIP;
+    }
+
     @Override
     public String toString() {
         return switch (action) {
-            case STEP -> "STEP";
+            case STEP -> snapshot ? "STEP+SNAPSHOT" : "STEP";
             case CLIP -> "CLIP(" + clipCoef + ": " + reason + ")";
+            case ROLLBACK -> "ROLLBACK(lr scale " + lrScale + ": " + reason + ")";
             default -> action + "(" + reason + ")";
         };
     }

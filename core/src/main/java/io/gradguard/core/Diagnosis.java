@@ -5,13 +5,12 @@ final class Diagnosis {
 
     private Diagnosis() {}
 
-    static String halt(long step, int nonFiniteRun, long lastHealthyStep, double typicalNorm,
-            double maxHealthyNorm, String firstBadParam) {
+    static String halt(long step, String why, long lastHealthyStep, double typicalNorm, double maxHealthyNorm,
+            String firstBadParam, LrScaleSchedule schedule, double maxStableScale) {
         StringBuilder sb = new StringBuilder();
-        sb.append("GradGuard halted the run at step ").append(step).append(": ").append(nonFiniteRun)
-                .append(" consecutive steps had a non-finite loss or gradient, so the parameters are no longer usable");
+        sb.append("GradGuard halted the run at step ").append(step).append(": ").append(why);
         if (firstBadParam != null) {
-            sb.append("; the explosion first showed in '").append(firstBadParam).append('\'');
+            sb.append(". The explosion first showed in '").append(firstBadParam).append('\'');
         }
         if (lastHealthyStep >= 0) {
             sb.append(". Last healthy step: ").append(lastHealthyStep).append(" (typical gradient norm ")
@@ -19,11 +18,21 @@ final class Diagnosis {
         } else {
             sb.append(". No healthy step was seen");
         }
-        sb.append(". What to change: lower the learning rate (try half, with a warm-up of a few hundred steps)");
-        if (lastHealthyStep >= 0 && Double.isFinite(typicalNorm)) {
-            sb.append(", clip the global gradient norm at about ").append(Guard.fmt(2 * typicalNorm));
+        if (!schedule.history().isEmpty()) {
+            sb.append(". Learning-rate scale history: ").append(schedule.describe());
         }
-        sb.append(", and check the input data for non-finite or extreme values.");
+        sb.append(". What to change: ");
+        if (!Double.isNaN(maxStableScale) && maxStableScale < 1.0) {
+            sb.append("the largest stable learning rate seen was about ").append(Guard.fmt(maxStableScale))
+                    .append("x yours; try at most ").append(Guard.fmt(maxStableScale / 2))
+                    .append("x yours with a warm-up of a few hundred steps");
+        } else {
+            sb.append("lower the learning rate (try half or less) and add a warm-up of a few hundred steps");
+        }
+        if (lastHealthyStep >= 0 && Double.isFinite(typicalNorm)) {
+            sb.append("; clip the global gradient norm at about ").append(Guard.fmt(2 * typicalNorm));
+        }
+        sb.append("; check the input data for non-finite or extreme values.");
         return sb.toString();
     }
 }

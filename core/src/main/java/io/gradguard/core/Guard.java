@@ -26,41 +26,59 @@ import java.util.function.Supplier;
  * <p>The {@code auto} ladder, first match wins:
  *
  * <ol>
- *   <li>non-finite loss or gradient: skip the step; more than {@code nonfinite.max} in a row: halt;
- *   <li>a norm or loss more than {@code skip.ratio} times its typical value: skip the batch as an
- *       outlier (at most {@code skip.max} in a row, then clip instead);
+ *   <li>non-finite loss or gradient: skip the step; {@code nonfinite.max} in a row: roll back;
+ *   <li>a norm more than {@code skip.ratio} times its typical value (or such a loss with a spiking norm):
+ *       skip the batch as an outlier; {@code skip.max} in a row: roll back;
+ *   <li>{@code loss.patience} loss spikes in a row: roll back;
  *   <li>a norm above the clip threshold (adaptive: the spike threshold; or {@code clip.norm}): clip;
- *   <li>otherwise: step, untouched.
+ *       {@code growth.steps} clipped spikes in a row: roll back;
+ *   <li>otherwise: step, untouched; every {@code snapshot.every} healthy steps the adapter snapshots.
  * </ol>
  *
- * <p>{@code clip} uses rungs 1 and 3 only, {@code monitor} records everything and never acts.
+ * <p>A rollback restores the last healthy snapshot, cuts the learning-rate scale and re-warms it (see
+ * {@link LrScaleSchedule}); an explosion before any healthy progress since the last rollback cuts twice
+ * as deep. When the rollback budget is spent ({@code rollback.max} rollbacks without
+ * healthy progress, or a scale below {@code lr.floor}) the guard halts with a diagnosis. {@code clip}
+ * uses rungs 1 and 4 without rollback; {@code monitor} records everything and never acts.
  */
 public final class Guard implements AutoCloseable {
 
     private static final int MAX_NAMED = 5;
+    private static final int HEALTHY_BEFORE_SNAPSHOT = 10;
 
     private final GuardConfig config;
     private final EventPublisher publisher = new EventPublisher();
-    private final SpikeDetector normDetector;
-    private final SpikeDetector lossDetector;
-    private final ClipThreshold clipThreshold;
+    private final ClipThreshold fixedClip;
     private final ParameterNormTracker paramTracker;
+    private final LrScaleSchedule schedule;
     private final JsonlEventLog ownedLog;
 
-    private RunInfo run;
+    private SpikeDetector normDetector;
+    private SpikeDetector lossDetector;
+    private SpikeDetector normAtSnapshot;
+    private SpikeDetector lossAtSnapshot;
+
     private List<String> names = List.of();
     private GuardState state = GuardState.HEALTHY;
     private boolean closed;
+    private boolean rollbackPossible = true;
 
     private long steps;
     private long clipped;
     private long skipped;
     private long nonFinite;
+    private long rollbacks;
     private int consecutiveNonFinite;
     private int consecutiveSkips;
-    private int consecutiveClips;
+    private int consecutiveSpikeClips;
+    private int consecutiveLossSpikes;
+    private int healthyStreak;
+    private int rollbacksSinceProgress;
+    private int skipRemaining;
+    private long snapshotStep = -1;
     private long lastHealthyStep = -1;
     private double maxHealthyNorm;
+    private double maxStableScale = Double.NaN;
     private String firstBadParam;
     private boolean eventThisStep;
 
@@ -74,10 +92,9 @@ public final class Guard implements AutoCloseable {
         this.config = config;
         this.normDetector = new SpikeDetector(config.spikeZ(), config.spikeRatio(), config.spikeAlpha(), config.spikeWarmup());
         this.lossDetector = new SpikeDetector(config.lossZ(), config.lossRatio(), config.spikeAlpha(), config.spikeWarmup());
-        this.clipThreshold = config.clipNorm().isPresent()
-                ? new FixedClipThreshold(config.clipNorm().getAsDouble())
-                : new AdaptiveClipThreshold(normDetector);
+        this.fixedClip = config.clipNorm().isPresent() ? new FixedClipThreshold(config.clipNorm().getAsDouble()) : null;
         this.paramTracker = new ParameterNormTracker(config.spikeAlpha());
+        this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
         publisher.add(new Slf4jEventLog());
         this.ownedLog = config.log() != null && config.policy() != Policy.OFF ? new JsonlEventLog(config.log()) : null;
         if (ownedLog != null) {
@@ -111,14 +128,36 @@ public final class Guard implements AutoCloseable {
         return state;
     }
 
-    /** @return the learning-rate scale the adapter should apply (1 until rollback arrives) */
+    /** @return the learning-rate scale the adapter applies on top of the user's schedule */
     public double lrScale() {
-        return 1.0;
+        return schedule.scale();
     }
 
-    /** @return the run description given to {@link #begin}, or null before */
-    public RunInfo runInfo() {
-        return run;
+    /** @return the learning-rate scale schedule (history, ceiling) */
+    public LrScaleSchedule schedule() {
+        return schedule;
+    }
+
+    /** @return the step whose pre-update state the last snapshot holds, or -1 */
+    public long snapshotStep() {
+        return snapshotStep;
+    }
+
+    /**
+     * Tells the guard that the adapter cannot snapshot or restore (it then never rolls back).
+     *
+     * @param reason why, logged as a warning event
+     */
+    public void disableRollback(String reason) {
+        if (rollbackPossible) {
+            rollbackPossible = false;
+            snapshotStep = -1;
+            warning(Math.max(steps - 1, 0), "rollback disabled: " + reason);
+        }
+    }
+
+    private boolean rollbackEnabled() {
+        return config.policy() == Policy.AUTO && config.snapshotEvery() > 0 && rollbackPossible;
     }
 
     /**
@@ -127,7 +166,6 @@ public final class Guard implements AutoCloseable {
      * @param info the run
      */
     public void begin(RunInfo info) {
-        this.run = info;
         this.names = info.parameterNames();
         if (active()) {
             publisher.run(info, config);
@@ -147,7 +185,7 @@ public final class Guard implements AutoCloseable {
      *
      * @param s the step's numbers
      * @param weightNorms supplies the per-parameter weight norms when a layers record is written
-     *     (periodically and at events); may return null
+     *     (periodically and at events); may be null or return null
      * @return the decision
      * @throws IllegalStateException when the guard is already halted
      */
@@ -160,20 +198,29 @@ public final class Guard implements AutoCloseable {
         }
         steps++;
         eventThisStep = false;
-        Decision d = s.gradientsFinite() && !s.lossNonFinite() ? decideFinite(s) : decideNonFinite(s);
+        Decision d;
+        if (skipRemaining > 0 && config.policy().acts()) {
+            skipRemaining--;
+            d = Decision.skip("batch skipped after the rollback (" + skipRemaining + " more)");
+        } else if (s.gradientsFinite() && !s.lossNonFinite()) {
+            d = decideFinite(s);
+        } else {
+            d = decideNonFinite(s);
+        }
+        switch (d.action()) {
+            case CLIP -> clipped++;
+            case SKIP -> skipped++;
+            default -> { }
+        }
         state = state.to(switch (d.action()) {
-            case STEP -> GuardState.HEALTHY;
+            case STEP -> schedule.scale() < 1.0 && rollbacks > 0 ? GuardState.RECOVERING : GuardState.HEALTHY;
             case CLIP -> GuardState.CLIPPING;
             case SKIP -> GuardState.SKIPPING;
-            case ABORT, ROLLBACK -> GuardState.HALTED;
+            case ROLLBACK -> GuardState.RECOVERING;
+            case ABORT -> GuardState.HALTED;
         });
-        if (d.action() == Action.CLIP) {
-            clipped++;
-        } else if (d.action() == Action.SKIP) {
-            skipped++;
-        }
         if (publisher.hasListeners()) {
-            publisher.step(new StepRecord(s.step(), s.loss(), s.lossKnown(), s.gradNorm(), d.clipCoef(), lrScale(), d.action()));
+            publisher.step(new StepRecord(s.step(), s.loss(), s.lossKnown(), s.gradNorm(), d.clipCoef(), schedule.scale(), d.action()));
             if ((eventThisStep || layersDue(s.step())) && s.paramGradNorms() != null && names.size() == s.paramGradNorms().length) {
                 double[] w = weightNorms == null ? null : weightNorms.get();
                 publisher.layers(new LayerRecord(s.step(), names, s.paramGradNorms(), w != null && w.length == names.size() ? w : null));
@@ -185,7 +232,8 @@ public final class Guard implements AutoCloseable {
     private Decision decideNonFinite(StepStats s) {
         nonFinite++;
         consecutiveNonFinite++;
-        consecutiveClips = 0;
+        consecutiveSpikeClips = 0;
+        healthyStreak = 0;
         String where = nonFiniteParams(s.paramGradNorms());
         String param = firstNonFiniteParam(s.paramGradNorms());
         if (firstBadParam == null) {
@@ -197,92 +245,203 @@ public final class Guard implements AutoCloseable {
         if (!where.isEmpty()) {
             what += " (non-finite gradients in " + where + ")";
         }
-        Decision d;
         if (!config.policy().acts()) {
-            d = Decision.step();
             event(s.step(), EventKind.NONFINITE, what + "; monitor policy: not acted on", param);
-        } else if (consecutiveNonFinite > config.nonfiniteMax()) {
-            event(s.step(), EventKind.NONFINITE, what, param);
-            String diagnosis = Diagnosis.halt(s.step(), consecutiveNonFinite, lastHealthyStep,
-                    normDetector.typical(), maxHealthyNorm, firstBadParam);
-            event(s.step(), EventKind.ABORT, diagnosis, firstBadParam);
-            d = Decision.abort(diagnosis);
-        } else {
-            d = Decision.skip(what);
-            event(s.step(), EventKind.NONFINITE, what + "; step skipped (" + consecutiveNonFinite + " in a row)", param);
+            return Decision.step();
         }
-        return d;
+        event(s.step(), EventKind.NONFINITE, what, param);
+        if (consecutiveNonFinite >= config.nonfiniteMax()) {
+            Decision r = rollbackOrNull(s.step(), consecutiveNonFinite + " consecutive non-finite steps");
+            if (r != null) {
+                return r;
+            }
+            if (consecutiveNonFinite > config.nonfiniteMax()) {
+                return abort(s.step(), consecutiveNonFinite + " consecutive steps had a non-finite loss or gradient,"
+                        + " so the parameters are no longer usable");
+            }
+        }
+        return Decision.skip(what);
     }
 
     private Decision decideFinite(StepStats s) {
         consecutiveNonFinite = 0;
         double norm = s.gradNorm();
+        boolean auto = config.policy() == Policy.AUTO;
         boolean acts = config.policy().acts();
         boolean normSpike = normDetector.isSpike(norm);
-        boolean normOutlier = normDetector.ready() && norm > normDetector.typical() * config.skipRatio();
+        boolean normOutlier = normDetector.count() > 0 && norm > normDetector.typical() * config.skipRatio();
         boolean lossSpike = s.lossKnown() && lossDetector.isSpike(s.loss());
-        boolean lossOutlier = s.lossKnown() && lossDetector.ready() && s.loss() > lossDetector.typical() * config.skipRatio();
+        boolean lossOutlier = s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio()
+                && norm > normDetector.typical() * config.spikeRatio();
         int grown = paramTracker.mostGrown(s.paramGradNorms());
         String param = grown >= 0 && grown < names.size() ? names.get(grown) : null;
+        consecutiveLossSpikes = lossSpike ? consecutiveLossSpikes + 1 : 0;
         if (lossSpike) {
             event(s.step(), EventKind.LOSS_SPIKE, "loss " + fmt(s.loss()) + " is " + fmt(lossDetector.ratio(s.loss()))
                     + "x its typical value " + fmt(lossDetector.typical()), null);
         }
-        Decision d;
-        double threshold = clipThreshold.threshold();
-        if (config.policy() == Policy.AUTO && (normOutlier || lossOutlier) && consecutiveSkips < config.skipMax()) {
-            consecutiveSkips++;
-            String why = "outlier batch: gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm))
-                    + "x typical" + (lossOutlier ? ", loss " + fmt(lossDetector.ratio(s.loss())) + "x typical" : "");
-            d = Decision.skip(why);
-            event(s.step(), EventKind.SPIKE, why + "; batch skipped", param);
-            if (firstBadParam == null) {
-                firstBadParam = param;
+        if (auto && (normOutlier || lossOutlier)) {
+            String why = "outlier batch: gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm)) + "x typical"
+                    + (lossOutlier ? ", loss " + fmt(lossDetector.ratio(s.loss())) + "x typical" : "");
+            noteBad(param);
+            if (consecutiveSkips < config.skipMax()) {
+                consecutiveSkips++;
+                healthyStreak = 0;
+                event(s.step(), EventKind.SPIKE, why + "; batch skipped", param);
+                return Decision.skip(why);
             }
-        } else if (acts && norm > threshold) {
+            Decision r = rollbackOrNull(s.step(), consecutiveSkips + 1 + " outlier batches in a row (" + why + ")");
+            if (r != null) {
+                return r;
+            }
+        }
+        if (auto && consecutiveLossSpikes >= config.lossPatience()) {
+            noteBad(param);
+            Decision r = rollbackOrNull(s.step(), consecutiveLossSpikes + " loss spikes in a row");
+            if (r != null) {
+                return r;
+            }
+        }
+        Decision d;
+        double threshold = fixedClip != null ? fixedClip.threshold() : normDetector.threshold();
+        if (acts && norm > threshold) {
             double coef = GlobalNormClip.coefficient(norm, threshold);
             d = Decision.clip(coef, "norm " + fmt(norm) + " > threshold " + fmt(threshold));
-            if (consecutiveClips == 0) {
-                event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " (" + fmt(normDetector.ratio(norm))
-                        + "x typical) above the clip threshold " + fmt(threshold) + "; clipped by " + fmt(coef), param);
-            }
-            consecutiveClips++;
-            if (consecutiveClips == config.growthSteps()) {
-                event(s.step(), EventKind.GROWTH, consecutiveClips + " consecutive steps clipped: the gradient norm keeps"
-                        + " growing (now " + fmt(norm) + ", typical " + fmt(normDetector.typical())
-                        + "); the learning rate is probably too high", param);
-            }
-            if (firstBadParam == null && normSpike) {
-                firstBadParam = param;
+            if (normSpike) {
+                if (consecutiveSpikeClips == 0) {
+                    event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " (" + fmt(normDetector.ratio(norm))
+                            + "x typical) above the clip threshold " + fmt(threshold) + "; clipped by " + fmt(coef), param);
+                }
+                noteBad(param);
+                consecutiveSpikeClips++;
+                if (consecutiveSpikeClips >= config.growthSteps()) {
+                    String why = consecutiveSpikeClips + " consecutive spikes clipped: the gradient norm keeps growing (now "
+                            + fmt(norm) + ", typical " + fmt(normDetector.typical()) + ")";
+                    event(s.step(), EventKind.GROWTH, why, param);
+                    Decision r = auto ? rollbackOrNull(s.step(), why) : null;
+                    if (r != null) {
+                        return r;
+                    }
+                    consecutiveSpikeClips = 0;
+                }
+            } else {
+                consecutiveSpikeClips = 0;
             }
         } else {
             d = Decision.step();
+            consecutiveSpikeClips = 0;
             if (!acts && normSpike) {
                 event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm))
                         + "x typical (threshold " + fmt(threshold) + "); monitor policy: not clipped", param);
             }
         }
-        if (d.action() != Action.SKIP) {
-            consecutiveSkips = 0;
+        consecutiveSkips = 0;
+        if (d.action() == Action.CLIP && normSpike) {
+            normDetector.updateClipped(norm * d.clipCoef());
+        } else {
             normDetector.update(norm * d.clipCoef());
-            if (s.lossKnown()) {
-                lossDetector.update(lossSpike ? Math.min(s.loss(), lossDetector.threshold()) : s.loss());
+        }
+        if (s.lossKnown()) {
+            if (lossSpike) {
+                lossDetector.updateClipped(lossDetector.threshold());
+            } else {
+                lossDetector.update(s.loss());
             }
         }
-        if (d.action() != Action.CLIP) {
-            consecutiveClips = 0;
+        boolean healthy = d.action() == Action.STEP && !normSpike && !lossSpike;
+        if (!healthy) {
+            healthyStreak = 0;
+            return d;
         }
-        if (d.action() == Action.STEP && !normSpike) {
-            paramTracker.update(s.paramGradNorms());
-            lastHealthyStep = s.step();
-            maxHealthyNorm = Math.max(maxHealthyNorm, norm);
+        healthyStreak++;
+        paramTracker.update(s.paramGradNorms());
+        lastHealthyStep = s.step();
+        maxHealthyNorm = Math.max(maxHealthyNorm, norm);
+        schedule.healthyStep(s.step());
+        if (snapshotDue(s.step())) {
+            takeSnapshot(s.step());
+            return Decision.stepAndSnapshot();
         }
         return d;
     }
 
+    private boolean snapshotDue(long step) {
+        if (!rollbackEnabled()) {
+            return false;
+        }
+        if (snapshotStep < 0) {
+            return true;
+        }
+        return healthyStreak >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
+                && step - snapshotStep >= config.snapshotEvery();
+    }
+
+    private void takeSnapshot(long step) {
+        if (rollbacksSinceProgress > 0 && snapshotStep >= 0) {
+            // healthy progress since the last rollback: the budget starts again
+            rollbacksSinceProgress = 0;
+        }
+        if (rollbacks > 0 || step > 0) {
+            maxStableScale = Double.isNaN(maxStableScale) ? schedule.scale() : Math.max(maxStableScale, schedule.scale());
+        }
+        snapshotStep = step;
+        normAtSnapshot = normDetector.copy();
+        lossAtSnapshot = lossDetector.copy();
+        publisher.event(new GuardEvent(step, EventKind.SNAPSHOT,
+                "healthy snapshot of the parameters and optimizer state before step " + step
+                        + " (learning-rate scale " + fmt(schedule.scale()) + ")", null));
+    }
+
+    private void noteBad(String param) {
+        if (firstBadParam == null) {
+            firstBadParam = param;
+        }
+    }
+
+    /** A rollback decision when one is possible and within budget; an abort when the budget is spent; else null. */
+    private Decision rollbackOrNull(long step, String why) {
+        if (!rollbackEnabled() || snapshotStep < 0) {
+            return null;
+        }
+        if (rollbacksSinceProgress >= config.rollbackMax()) {
+            return abort(step, why + ", after " + rollbacksSinceProgress
+                    + " rollbacks without healthy progress between them (rollback.max=" + config.rollbackMax() + ")");
+        }
+        boolean deeper = rollbacksSinceProgress > 0;
+        if (schedule.wouldCutTo(deeper) < config.lrFloor()) {
+            return abort(step, why + ", and another rollback would cut the learning-rate scale to "
+                    + fmt(schedule.wouldCutTo(deeper)) + ", below lr.floor=" + config.lrFloor());
+        }
+        double before = schedule.scale();
+        double after = schedule.cut(step, deeper);
+        rollbacks++;
+        rollbacksSinceProgress++;
+        normDetector = normAtSnapshot.copy();
+        lossDetector = lossAtSnapshot.copy();
+        consecutiveNonFinite = 0;
+        consecutiveSkips = 0;
+        consecutiveSpikeClips = 0;
+        consecutiveLossSpikes = 0;
+        healthyStreak = 0;
+        skipRemaining = config.rollbackSkip();
+        String detail = why + ": rolled back from step " + step + " to the snapshot before step " + snapshotStep
+                + "; learning-rate scale " + fmt(before) + " -> " + fmt(after) + " (re-warming to "
+                + fmt(Math.min(1.0, schedule.ceiling() * config.rewarmTarget())) + " over " + config.rewarmSteps()
+                + " healthy steps)" + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
+        event(step, EventKind.ROLLBACK, detail, firstBadParam);
+        return Decision.rollback(after, detail);
+    }
+
+    private Decision abort(long step, String why) {
+        String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, normDetector.typical(), maxHealthyNorm,
+                firstBadParam, schedule, maxStableScale);
+        event(step, EventKind.ABORT, diagnosis, firstBadParam);
+        return Decision.abort(diagnosis);
+    }
+
     /**
      * Publishes a warning event: something that weakens the guard or that the user should know, not an
-     * explosion. Shown once per call; callers warn once per cause.
+     * explosion.
      *
      * @param step the step it concerns
      * @param message the sentence
@@ -334,7 +493,7 @@ public final class Guard implements AutoCloseable {
 
     /** @return the totals so far */
     public RunSummary summary() {
-        return new RunSummary(steps, clipped, skipped, nonFinite, state == GuardState.HALTED);
+        return new RunSummary(steps, clipped, skipped, nonFinite, rollbacks, schedule.scale(), state == GuardState.HALTED);
     }
 
     /** Publishes the totals and closes the event log. Idempotent. */

@@ -8,68 +8,103 @@ import java.util.TreeMap;
 
 /**
  * The immutable configuration of a guard. Build it with {@link #custom()}, start from
- * {@link #ofDefaults()}, or read it from text, system properties and environment variables with
- * {@link ConfigSources}. Every key, its default and its accepted range is listed in {@link ConfigKeys}.
+ * {@link #ofDefaults()} or {@link #from(GuardConfig)}, or read it from text, system properties and
+ * environment variables with {@link ConfigSources}. Every key, its default and its accepted range is
+ * listed in {@link ConfigKeys#descriptions()}.
  */
 public final class GuardConfig {
 
     /** Default policy. */
     public static final Policy DEFAULT_POLICY = Policy.AUTO;
-    /** Default z threshold of the gradient-norm spike detector (in log-norm standard deviations). */
+    /** Default: z threshold of the gradient-norm spike detector (in log-norm standard deviations). */
     public static final double DEFAULT_SPIKE_Z = 6.0;
-    /** Default minimum ratio of a spike's norm to the typical norm. */
+    /** Default: minimum ratio of a spike's norm to the typical norm. */
     public static final double DEFAULT_SPIKE_RATIO = 2.0;
-    /** Default EMA decay of the norm statistics (~50-step memory). */
+    /** Default: EMA decay of the norm and loss statistics (~50-step memory). */
     public static final double DEFAULT_SPIKE_ALPHA = 0.98;
-    /** Default number of steps that only feed the statistics before spikes are judged. */
+    /** Default: steps that only feed the statistics before spikes are judged. */
     public static final int DEFAULT_SPIKE_WARMUP = 20;
-    /** Default z threshold of the loss spike detector. */
+    /** Default: z threshold of the loss spike detector. */
     public static final double DEFAULT_LOSS_Z = 6.0;
-    /** Default minimum ratio of a spiking loss to the typical loss. */
+    /** Default: minimum ratio of a spiking loss to the typical loss. */
     public static final double DEFAULT_LOSS_RATIO = 3.0;
-    /** Default ratio to the typical norm (or loss) above which a batch is skipped as an outlier. */
+    /** Default: consecutive loss spikes before a rollback. */
+    public static final int DEFAULT_LOSS_PATIENCE = 3;
+    /** Default: ratio to the typical norm (or loss) above which a batch is skipped as an outlier. */
     public static final double DEFAULT_SKIP_RATIO = 50.0;
-    /** Default number of consecutive outlier skips before the guard clips instead. */
+    /** Default: consecutive outlier skips before the guard rolls back (or clips, without a snapshot). */
     public static final int DEFAULT_SKIP_MAX = 3;
-    /** Default number of consecutive non-finite steps tolerated before the run is halted. */
-    public static final int DEFAULT_NONFINITE_MAX = 10;
-    /** Default number of consecutive clipped steps that count as runaway growth. */
+    /** Default: consecutive non-finite steps before the guard rolls back (or halts, without a snapshot). */
+    public static final int DEFAULT_NONFINITE_MAX = 3;
+    /** Default: consecutive clipped spikes that count as runaway growth (then: rollback). */
     public static final int DEFAULT_GROWTH_STEPS = 20;
-    /** Default interval, in steps, of the per-layer norm records. */
+    /** Default: steps between per-layer norm records (0: only at events). */
     public static final int DEFAULT_LAYERS_EVERY = 100;
+    /** Default: steps between healthy snapshots (0: no snapshots, no rollback). */
+    public static final int DEFAULT_SNAPSHOT_EVERY = 50;
+    /** Default: factor the learning-rate scale is multiplied by at a rollback. */
+    public static final double DEFAULT_ROLLBACK_CUT = 0.5;
+    /** Default: rollbacks without healthy progress between them before the run is halted. */
+    public static final int DEFAULT_ROLLBACK_MAX = 10;
+    /** Default: batches skipped right after a rollback. */
+    public static final int DEFAULT_ROLLBACK_SKIP = 0;
+    /** Default: healthy steps over which the cut learning-rate scale re-warms. */
+    public static final int DEFAULT_REWARM_STEPS = 100;
+    /** Default: re-warm up to this fraction of the lowest scale that exploded. */
+    public static final double DEFAULT_REWARM_TARGET = 0.75;
+    /** Default: the run is halted when the learning-rate scale would fall below this. */
+    public static final double DEFAULT_LR_FLOOR = 0.001;
 
     private static final GuardConfig DEFAULTS = new Builder().build();
 
     private final Policy policy;
     private final Double clipNorm;
     private final Path log;
+    private final SnapshotLocation snapshotLocation;
     private final double spikeZ;
     private final double spikeRatio;
     private final double spikeAlpha;
     private final int spikeWarmup;
     private final double lossZ;
     private final double lossRatio;
+    private final int lossPatience;
     private final double skipRatio;
     private final int skipMax;
     private final int nonfiniteMax;
     private final int growthSteps;
     private final int layersEvery;
+    private final int snapshotEvery;
+    private final double rollbackCut;
+    private final int rollbackMax;
+    private final int rollbackSkip;
+    private final int rewarmSteps;
+    private final double rewarmTarget;
+    private final double lrFloor;
 
     private GuardConfig(Builder b) {
         this.policy = b.policy;
         this.clipNorm = b.clipNorm;
         this.log = b.log;
+        this.snapshotLocation = b.snapshotLocation;
         this.spikeZ = b.spikeZ;
         this.spikeRatio = b.spikeRatio;
         this.spikeAlpha = b.spikeAlpha;
         this.spikeWarmup = b.spikeWarmup;
         this.lossZ = b.lossZ;
         this.lossRatio = b.lossRatio;
+        this.lossPatience = b.lossPatience;
         this.skipRatio = b.skipRatio;
         this.skipMax = b.skipMax;
         this.nonfiniteMax = b.nonfiniteMax;
         this.growthSteps = b.growthSteps;
         this.layersEvery = b.layersEvery;
+        this.snapshotEvery = b.snapshotEvery;
+        this.rollbackCut = b.rollbackCut;
+        this.rollbackMax = b.rollbackMax;
+        this.rollbackSkip = b.rollbackSkip;
+        this.rewarmSteps = b.rewarmSteps;
+        this.rewarmTarget = b.rewarmTarget;
+        this.lrFloor = b.lrFloor;
     }
 
     /** @return the default configuration */
@@ -107,22 +142,27 @@ public final class GuardConfig {
         return log;
     }
 
-    /** @return z threshold of the gradient-norm spike detector */
+    /** @return where snapshots are kept */
+    public SnapshotLocation snapshotLocation() {
+        return snapshotLocation;
+    }
+
+    /** @return z threshold of the gradient-norm spike detector (in log-norm standard deviations) */
     public double spikeZ() {
         return spikeZ;
     }
 
-    /** @return minimum norm ratio to the typical norm for a spike */
+    /** @return minimum ratio of a spike's norm to the typical norm */
     public double spikeRatio() {
         return spikeRatio;
     }
 
-    /** @return EMA decay of the norm statistics */
+    /** @return EMA decay of the norm and loss statistics (~50-step memory) */
     public double spikeAlpha() {
         return spikeAlpha;
     }
 
-    /** @return warm-up steps before spikes are judged */
+    /** @return steps that only feed the statistics before spikes are judged */
     public int spikeWarmup() {
         return spikeWarmup;
     }
@@ -132,34 +172,74 @@ public final class GuardConfig {
         return lossZ;
     }
 
-    /** @return minimum loss ratio to the typical loss for a loss spike */
+    /** @return minimum ratio of a spiking loss to the typical loss */
     public double lossRatio() {
         return lossRatio;
     }
 
-    /** @return ratio to the typical norm or loss above which a batch is skipped */
+    /** @return consecutive loss spikes before a rollback */
+    public int lossPatience() {
+        return lossPatience;
+    }
+
+    /** @return ratio to the typical norm (or loss) above which a batch is skipped as an outlier */
     public double skipRatio() {
         return skipRatio;
     }
 
-    /** @return consecutive outlier skips allowed before clipping instead */
+    /** @return consecutive outlier skips before the guard rolls back (or clips, without a snapshot) */
     public int skipMax() {
         return skipMax;
     }
 
-    /** @return consecutive non-finite steps tolerated before halting */
+    /** @return consecutive non-finite steps before the guard rolls back (or halts, without a snapshot) */
     public int nonfiniteMax() {
         return nonfiniteMax;
     }
 
-    /** @return consecutive clipped steps that count as runaway growth */
+    /** @return consecutive clipped spikes that count as runaway growth (then: rollback) */
     public int growthSteps() {
         return growthSteps;
     }
 
-    /** @return interval of per-layer norm records (0: only at events) */
+    /** @return steps between per-layer norm records (0: only at events) */
     public int layersEvery() {
         return layersEvery;
+    }
+
+    /** @return steps between healthy snapshots (0: no snapshots, no rollback) */
+    public int snapshotEvery() {
+        return snapshotEvery;
+    }
+
+    /** @return factor the learning-rate scale is multiplied by at a rollback */
+    public double rollbackCut() {
+        return rollbackCut;
+    }
+
+    /** @return rollbacks without healthy progress between them before the run is halted */
+    public int rollbackMax() {
+        return rollbackMax;
+    }
+
+    /** @return batches skipped right after a rollback */
+    public int rollbackSkip() {
+        return rollbackSkip;
+    }
+
+    /** @return healthy steps over which the cut learning-rate scale re-warms */
+    public int rewarmSteps() {
+        return rewarmSteps;
+    }
+
+    /** @return re-warm up to this fraction of the lowest scale that exploded */
+    public double rewarmTarget() {
+        return rewarmTarget;
+    }
+
+    /** @return the run is halted when the learning-rate scale would fall below this */
+    public double lrFloor() {
+        return lrFloor;
     }
 
     /** @return every key with its effective value as text, sorted by key */
@@ -168,25 +248,34 @@ public final class GuardConfig {
         m.put(ConfigKeys.POLICY, policy.key());
         m.put(ConfigKeys.CLIP_NORM, clipNorm == null ? "auto" : Double.toString(clipNorm));
         m.put(ConfigKeys.LOG, log == null ? "" : log.toString());
+        m.put(ConfigKeys.SNAPSHOT_LOCATION, snapshotLocation.key());
         m.put(ConfigKeys.SPIKE_Z, Double.toString(spikeZ));
         m.put(ConfigKeys.SPIKE_RATIO, Double.toString(spikeRatio));
         m.put(ConfigKeys.SPIKE_ALPHA, Double.toString(spikeAlpha));
         m.put(ConfigKeys.SPIKE_WARMUP, Integer.toString(spikeWarmup));
         m.put(ConfigKeys.LOSS_Z, Double.toString(lossZ));
         m.put(ConfigKeys.LOSS_RATIO, Double.toString(lossRatio));
+        m.put(ConfigKeys.LOSS_PATIENCE, Integer.toString(lossPatience));
         m.put(ConfigKeys.SKIP_RATIO, Double.toString(skipRatio));
         m.put(ConfigKeys.SKIP_MAX, Integer.toString(skipMax));
         m.put(ConfigKeys.NONFINITE_MAX, Integer.toString(nonfiniteMax));
         m.put(ConfigKeys.GROWTH_STEPS, Integer.toString(growthSteps));
         m.put(ConfigKeys.LAYERS_EVERY, Integer.toString(layersEvery));
+        m.put(ConfigKeys.SNAPSHOT_EVERY, Integer.toString(snapshotEvery));
+        m.put(ConfigKeys.ROLLBACK_CUT, Double.toString(rollbackCut));
+        m.put(ConfigKeys.ROLLBACK_MAX, Integer.toString(rollbackMax));
+        m.put(ConfigKeys.ROLLBACK_SKIP, Integer.toString(rollbackSkip));
+        m.put(ConfigKeys.REWARM_STEPS, Integer.toString(rewarmSteps));
+        m.put(ConfigKeys.REWARM_TARGET, Double.toString(rewarmTarget));
+        m.put(ConfigKeys.LR_FLOOR, Double.toString(lrFloor));
         return m;
     }
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("GuardConfig{");
-        asMap().forEach((k, v) -> sb.append(sb.length() > 12 ? ", " : "").append(k).append('=').append(v));
-        return sb.append('}').toString();
+        StringBuilder sb = new StringBuilder();
+        asMap().forEach((k, v) -> sb.append(sb.length() > 0 ? ", " : "").append(k).append('=').append(v));
+        return "GuardConfig{" + sb + '}';
     }
 
     @Override
@@ -199,25 +288,36 @@ public final class GuardConfig {
         return asMap().hashCode();
     }
 
-    /** Builds a {@link GuardConfig}. Each setter checks its own argument; {@link #build()} checks rules across keys. */
+    /**
+     * Builds a {@link GuardConfig}. Each setter checks its own argument and names the key, the value and
+     * the accepted range; {@link #build()} checks the rules across keys.
+     */
     public static final class Builder {
 
-        private static final String BUILDER = "builder";
-
+        private String source = "builder";
         private Policy policy = DEFAULT_POLICY;
         private Double clipNorm;
         private Path log;
+        private SnapshotLocation snapshotLocation = SnapshotLocation.DEVICE;
         private double spikeZ = DEFAULT_SPIKE_Z;
         private double spikeRatio = DEFAULT_SPIKE_RATIO;
         private double spikeAlpha = DEFAULT_SPIKE_ALPHA;
         private int spikeWarmup = DEFAULT_SPIKE_WARMUP;
         private double lossZ = DEFAULT_LOSS_Z;
         private double lossRatio = DEFAULT_LOSS_RATIO;
+        private int lossPatience = DEFAULT_LOSS_PATIENCE;
         private double skipRatio = DEFAULT_SKIP_RATIO;
         private int skipMax = DEFAULT_SKIP_MAX;
         private int nonfiniteMax = DEFAULT_NONFINITE_MAX;
         private int growthSteps = DEFAULT_GROWTH_STEPS;
         private int layersEvery = DEFAULT_LAYERS_EVERY;
+        private int snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
+        private double rollbackCut = DEFAULT_ROLLBACK_CUT;
+        private int rollbackMax = DEFAULT_ROLLBACK_MAX;
+        private int rollbackSkip = DEFAULT_ROLLBACK_SKIP;
+        private int rewarmSteps = DEFAULT_REWARM_STEPS;
+        private double rewarmTarget = DEFAULT_REWARM_TARGET;
+        private double lrFloor = DEFAULT_LR_FLOOR;
 
         Builder() {}
 
@@ -225,17 +325,26 @@ public final class GuardConfig {
             policy = c.policy;
             clipNorm = c.clipNorm;
             log = c.log;
+            snapshotLocation = c.snapshotLocation;
             spikeZ = c.spikeZ;
             spikeRatio = c.spikeRatio;
             spikeAlpha = c.spikeAlpha;
             spikeWarmup = c.spikeWarmup;
             lossZ = c.lossZ;
             lossRatio = c.lossRatio;
+            lossPatience = c.lossPatience;
             skipRatio = c.skipRatio;
             skipMax = c.skipMax;
             nonfiniteMax = c.nonfiniteMax;
             growthSteps = c.growthSteps;
             layersEvery = c.layersEvery;
+            snapshotEvery = c.snapshotEvery;
+            rollbackCut = c.rollbackCut;
+            rollbackMax = c.rollbackMax;
+            rollbackSkip = c.rollbackSkip;
+            rewarmSteps = c.rewarmSteps;
+            rewarmTarget = c.rewarmTarget;
+            lrFloor = c.lrFloor;
         }
 
         /**
@@ -244,37 +353,39 @@ public final class GuardConfig {
          *
          * @param key the key, e.g. {@code clip.norm}
          * @param value the value as text
-         * @param source where the value came from, for error messages
+         * @param from where the value came from, for error messages
          * @return this builder
          * @throws InvalidConfigException for an unknown key or a value out of range
          */
-        public Builder set(String key, String value, String source) {
-            ConfigKeys.apply(this, key.trim(), value == null ? "" : value.trim(), source);
+        public Builder set(String key, String value, String from) {
+            String previous = this.source;
+            this.source = from;
+            try {
+                ConfigKeys.apply(this, key.trim(), value == null ? "" : value.trim(), from);
+            } finally {
+                this.source = previous;
+            }
             return this;
         }
 
         /**
-         * @param policy the policy
+         * @param v the policy
          * @return this builder
          */
-        public Builder policy(Policy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy");
+        public Builder policy(Policy v) {
+            this.policy = Objects.requireNonNull(v, "policy");
             return this;
         }
 
         /**
          * A fixed global-norm clip threshold.
          *
-         * @param maxNorm a positive, finite norm
+         * @param v a positive, finite norm
          * @return this builder
          */
-        public Builder clipNorm(double maxNorm) {
-            return clipNorm(maxNorm, BUILDER);
-        }
-
-        Builder clipNorm(double maxNorm, String source) {
-            ConfigKeys.checkPositive(ConfigKeys.CLIP_NORM, maxNorm, "a positive finite number or 'auto'", source);
-            this.clipNorm = maxNorm;
+        public Builder clipNorm(double v) {
+            ConfigKeys.checkPositive(ConfigKeys.CLIP_NORM, v, "a positive finite number or 'auto'", source);
+            this.clipNorm = v;
             return this;
         }
 
@@ -289,166 +400,210 @@ public final class GuardConfig {
         }
 
         /**
-         * @param path the JSONL event log path, or null for none
+         * @param v the JSONL event log path, or null for none
          * @return this builder
          */
-        public Builder log(Path path) {
-            this.log = path;
+        public Builder log(Path v) {
+            this.log = v;
             return this;
         }
 
         /**
-         * @param z z threshold of the norm spike detector, > 0
+         * @param v where snapshots are kept
          * @return this builder
          */
-        public Builder spikeZ(double z) {
-            return spikeZ(z, BUILDER);
-        }
-
-        Builder spikeZ(double z, String source) {
-            ConfigKeys.checkPositive(ConfigKeys.SPIKE_Z, z, "a positive finite number", source);
-            this.spikeZ = z;
+        public Builder snapshotLocation(SnapshotLocation v) {
+            this.snapshotLocation = Objects.requireNonNull(v, "snapshotLocation");
             return this;
         }
 
         /**
-         * @param ratio minimum ratio to the typical norm for a spike, > 1
+         * @param v z threshold of the gradient-norm spike detector (in log-norm standard deviations), > 0
          * @return this builder
          */
-        public Builder spikeRatio(double ratio) {
-            return spikeRatio(ratio, BUILDER);
-        }
-
-        Builder spikeRatio(double ratio, String source) {
-            ConfigKeys.checkAbove(ConfigKeys.SPIKE_RATIO, ratio, 1.0, source);
-            this.spikeRatio = ratio;
+        public Builder spikeZ(double v) {
+            ConfigKeys.checkPositive(ConfigKeys.SPIKE_Z, v, "a positive finite number", source);
+            this.spikeZ = v;
             return this;
         }
 
         /**
-         * @param alpha EMA decay of the norm statistics, in (0, 1)
+         * @param v minimum ratio of a spike's norm to the typical norm, > 1
          * @return this builder
          */
-        public Builder spikeAlpha(double alpha) {
-            return spikeAlpha(alpha, BUILDER);
-        }
-
-        Builder spikeAlpha(double alpha, String source) {
-            ConfigKeys.checkOpenUnit(ConfigKeys.SPIKE_ALPHA, alpha, source);
-            this.spikeAlpha = alpha;
+        public Builder spikeRatio(double v) {
+            ConfigKeys.checkAbove(ConfigKeys.SPIKE_RATIO, v, 1.0, source);
+            this.spikeRatio = v;
             return this;
         }
 
         /**
-         * @param steps warm-up steps, >= 2
+         * @param v EMA decay of the norm and loss statistics (~50-step memory), in (0, 1)
          * @return this builder
          */
-        public Builder spikeWarmup(int steps) {
-            return spikeWarmup(steps, BUILDER);
-        }
-
-        Builder spikeWarmup(int steps, String source) {
-            ConfigKeys.checkAtLeast(ConfigKeys.SPIKE_WARMUP, steps, 2, source);
-            this.spikeWarmup = steps;
+        public Builder spikeAlpha(double v) {
+            ConfigKeys.checkOpenUnit(ConfigKeys.SPIKE_ALPHA, v, source);
+            this.spikeAlpha = v;
             return this;
         }
 
         /**
-         * @param z z threshold of the loss spike detector, > 0
+         * @param v steps that only feed the statistics before spikes are judged, >= 2
          * @return this builder
          */
-        public Builder lossZ(double z) {
-            return lossZ(z, BUILDER);
-        }
-
-        Builder lossZ(double z, String source) {
-            ConfigKeys.checkPositive(ConfigKeys.LOSS_Z, z, "a positive finite number", source);
-            this.lossZ = z;
+        public Builder spikeWarmup(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.SPIKE_WARMUP, v, 2, source);
+            this.spikeWarmup = v;
             return this;
         }
 
         /**
-         * @param ratio minimum ratio to the typical loss for a loss spike, > 1
+         * @param v z threshold of the loss spike detector, > 0
          * @return this builder
          */
-        public Builder lossRatio(double ratio) {
-            return lossRatio(ratio, BUILDER);
-        }
-
-        Builder lossRatio(double ratio, String source) {
-            ConfigKeys.checkAbove(ConfigKeys.LOSS_RATIO, ratio, 1.0, source);
-            this.lossRatio = ratio;
+        public Builder lossZ(double v) {
+            ConfigKeys.checkPositive(ConfigKeys.LOSS_Z, v, "a positive finite number", source);
+            this.lossZ = v;
             return this;
         }
 
         /**
-         * @param ratio ratio to the typical norm or loss above which a batch is skipped; must exceed
-         *     {@code spike.ratio}
+         * @param v minimum ratio of a spiking loss to the typical loss, > 1
          * @return this builder
          */
-        public Builder skipRatio(double ratio) {
-            return skipRatio(ratio, BUILDER);
-        }
-
-        Builder skipRatio(double ratio, String source) {
-            ConfigKeys.checkAbove(ConfigKeys.SKIP_RATIO, ratio, 1.0, source);
-            this.skipRatio = ratio;
+        public Builder lossRatio(double v) {
+            ConfigKeys.checkAbove(ConfigKeys.LOSS_RATIO, v, 1.0, source);
+            this.lossRatio = v;
             return this;
         }
 
         /**
-         * @param max consecutive outlier skips before clipping instead, >= 0 (0 disables skipping)
+         * @param v consecutive loss spikes before a rollback, >= 1
          * @return this builder
          */
-        public Builder skipMax(int max) {
-            return skipMax(max, BUILDER);
-        }
-
-        Builder skipMax(int max, String source) {
-            ConfigKeys.checkAtLeast(ConfigKeys.SKIP_MAX, max, 0, source);
-            this.skipMax = max;
+        public Builder lossPatience(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.LOSS_PATIENCE, v, 1, source);
+            this.lossPatience = v;
             return this;
         }
 
         /**
-         * @param max consecutive non-finite steps tolerated before halting, >= 1
+         * @param v ratio to the typical norm (or loss) above which a batch is skipped as an outlier, > 1
          * @return this builder
          */
-        public Builder nonfiniteMax(int max) {
-            return nonfiniteMax(max, BUILDER);
-        }
-
-        Builder nonfiniteMax(int max, String source) {
-            ConfigKeys.checkAtLeast(ConfigKeys.NONFINITE_MAX, max, 1, source);
-            this.nonfiniteMax = max;
+        public Builder skipRatio(double v) {
+            ConfigKeys.checkAbove(ConfigKeys.SKIP_RATIO, v, 1.0, source);
+            this.skipRatio = v;
             return this;
         }
 
         /**
-         * @param steps consecutive clipped steps that count as runaway growth, >= 1
+         * @param v consecutive outlier skips before the guard rolls back (or clips, without a snapshot), >= 0
          * @return this builder
          */
-        public Builder growthSteps(int steps) {
-            return growthSteps(steps, BUILDER);
-        }
-
-        Builder growthSteps(int steps, String source) {
-            ConfigKeys.checkAtLeast(ConfigKeys.GROWTH_STEPS, steps, 1, source);
-            this.growthSteps = steps;
+        public Builder skipMax(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.SKIP_MAX, v, 0, source);
+            this.skipMax = v;
             return this;
         }
 
         /**
-         * @param every interval of per-layer norm records, >= 0 (0: only at events)
+         * @param v consecutive non-finite steps before the guard rolls back (or halts, without a snapshot), >= 1
          * @return this builder
          */
-        public Builder layersEvery(int every) {
-            return layersEvery(every, BUILDER);
+        public Builder nonfiniteMax(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.NONFINITE_MAX, v, 1, source);
+            this.nonfiniteMax = v;
+            return this;
         }
 
-        Builder layersEvery(int every, String source) {
-            ConfigKeys.checkAtLeast(ConfigKeys.LAYERS_EVERY, every, 0, source);
-            this.layersEvery = every;
+        /**
+         * @param v consecutive clipped spikes that count as runaway growth (then: rollback), >= 1
+         * @return this builder
+         */
+        public Builder growthSteps(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.GROWTH_STEPS, v, 1, source);
+            this.growthSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v steps between per-layer norm records (0: only at events), >= 0
+         * @return this builder
+         */
+        public Builder layersEvery(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.LAYERS_EVERY, v, 0, source);
+            this.layersEvery = v;
+            return this;
+        }
+
+        /**
+         * @param v steps between healthy snapshots (0: no snapshots, no rollback), >= 0
+         * @return this builder
+         */
+        public Builder snapshotEvery(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.SNAPSHOT_EVERY, v, 0, source);
+            this.snapshotEvery = v;
+            return this;
+        }
+
+        /**
+         * @param v factor the learning-rate scale is multiplied by at a rollback, in (0, 1)
+         * @return this builder
+         */
+        public Builder rollbackCut(double v) {
+            ConfigKeys.checkOpenUnit(ConfigKeys.ROLLBACK_CUT, v, source);
+            this.rollbackCut = v;
+            return this;
+        }
+
+        /**
+         * @param v rollbacks without healthy progress between them before the run is halted, >= 1
+         * @return this builder
+         */
+        public Builder rollbackMax(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.ROLLBACK_MAX, v, 1, source);
+            this.rollbackMax = v;
+            return this;
+        }
+
+        /**
+         * @param v batches skipped right after a rollback, >= 0
+         * @return this builder
+         */
+        public Builder rollbackSkip(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.ROLLBACK_SKIP, v, 0, source);
+            this.rollbackSkip = v;
+            return this;
+        }
+
+        /**
+         * @param v healthy steps over which the cut learning-rate scale re-warms, >= 0
+         * @return this builder
+         */
+        public Builder rewarmSteps(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.REWARM_STEPS, v, 0, source);
+            this.rewarmSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v re-warm up to this fraction of the lowest scale that exploded, in (0, 1)
+         * @return this builder
+         */
+        public Builder rewarmTarget(double v) {
+            ConfigKeys.checkOpenUnit(ConfigKeys.REWARM_TARGET, v, source);
+            this.rewarmTarget = v;
+            return this;
+        }
+
+        /**
+         * @param v the run is halted when the learning-rate scale would fall below this, in (0, 1)
+         * @return this builder
+         */
+        public Builder lrFloor(double v) {
+            ConfigKeys.checkOpenUnit(ConfigKeys.LR_FLOOR, v, source);
+            this.lrFloor = v;
             return this;
         }
 
@@ -462,7 +617,7 @@ public final class GuardConfig {
             if (skipRatio <= spikeRatio) {
                 throw new InvalidConfigException(ConfigKeys.SKIP_RATIO, Double.toString(skipRatio),
                         "greater than spike.ratio (" + spikeRatio + "): a batch is skipped only when it is"
-                                + " further out than a clipped spike", "builder, checked against spike.ratio");
+                                + " further out than a clipped spike", source);
             }
             return new GuardConfig(this);
         }

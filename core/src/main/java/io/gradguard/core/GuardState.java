@@ -7,9 +7,10 @@ import java.util.Set;
  * The state of a guard, an explicit state machine. Legal transitions:
  *
  * <pre>
- * HEALTHY    → CLIPPING, SKIPPING, HALTED
- * CLIPPING   → HEALTHY, SKIPPING, HALTED
- * SKIPPING   → HEALTHY, CLIPPING, HALTED
+ * HEALTHY    → CLIPPING, SKIPPING, RECOVERING, HALTED
+ * CLIPPING   → HEALTHY, SKIPPING, RECOVERING, HALTED
+ * SKIPPING   → HEALTHY, CLIPPING, RECOVERING, HALTED
+ * RECOVERING → HEALTHY, CLIPPING, SKIPPING, HALTED
  * HALTED     → (none)
  * </pre>
  *
@@ -22,14 +23,17 @@ public enum GuardState {
     CLIPPING,
     /** The last step was skipped (non-finite or outlier). */
     SKIPPING,
+    /** Rolled back; the learning-rate scale is cut and re-warming. */
+    RECOVERING,
     /** The guard gave up; no further step is accepted. */
     HALTED;
 
     private Set<GuardState> next() {
         return switch (this) {
-            case HEALTHY -> EnumSet.of(CLIPPING, SKIPPING, HALTED);
-            case CLIPPING -> EnumSet.of(HEALTHY, SKIPPING, HALTED);
-            case SKIPPING -> EnumSet.of(HEALTHY, CLIPPING, HALTED);
+            case HEALTHY -> EnumSet.of(CLIPPING, SKIPPING, RECOVERING, HALTED);
+            case CLIPPING -> EnumSet.of(HEALTHY, SKIPPING, RECOVERING, HALTED);
+            case SKIPPING -> EnumSet.of(HEALTHY, CLIPPING, RECOVERING, HALTED);
+            case RECOVERING -> EnumSet.of(HEALTHY, CLIPPING, SKIPPING, HALTED);
             case HALTED -> EnumSet.noneOf(GuardState.class);
         };
     }

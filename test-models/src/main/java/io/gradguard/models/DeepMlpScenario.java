@@ -97,9 +97,8 @@ public final class DeepMlpScenario extends Scenario {
 
     @Override
     protected Optimizer optimizer(float learningRate) {
-        int warm = Integer.getInteger("warm", 0);
         return Optimizer.sgd()
-                .setLearningRateTracker(warm == 0 ? Tracker.fixed(learningRate) : Tracker.warmUp().optWarmUpBeginValue(0f).optWarmUpSteps(warm).setMainTracker(Tracker.fixed(learningRate)).build())
+                .setLearningRateTracker(Tracker.fixed(learningRate))
                 .optMomentum(0.9f)
                 .build();
     }

@@ -10,7 +10,7 @@ public final class Scenarios {
 
     /** @return every scenario, in a fixed order */
     public static List<Scenario> all() {
-        return List.of(new DeepMlpScenario(), new CorruptedBatchScenario(), new RnnAdditionScenario());
+        return List.of(new DeepMlpScenario(), new CorruptedBatchScenario(), new RnnAdditionScenario(), new AdamOvershootScenario());
     }
 
     /**

@@ -5,16 +5,22 @@ package io.gradguard.core.detect;
  *
  * <p>The statistics live in log space, because spikes are multiplicative: a norm that jumps from 1 to
  * 10 is as alarming as one from 100 to 1000. During the first {@code warmup} values the exact running
- * mean and variance of the log values are kept (Welford); after that an exponential moving average with
- * decay {@code alpha}, as in ZClip (Kumar et al. 2025). A value is a spike when it exceeds
+ * mean is kept; after that an exponential moving average with decay {@code alpha}, as in ZClip (Kumar et
+ * al. 2025). The spread is estimated from consecutive differences, {@code std^2 = E[(x_t - x_{t-1})^2] / 2},
+ * which equals the variance for batch-to-batch noise but, unlike the plain variance, is not inflated by a
+ * trend: a norm that grows steadily by a few percent a step keeps a narrow band around a lagging mean and
+ * is caught, where a z-score on the plain variance would learn the growth as noise. A value is a spike
+ * when it exceeds
  *
  * <pre>  threshold = exp(mean) * max(minRatio, exp(z * std))</pre>
  *
  * <p>i.e. it is both {@code z} standard deviations above the mean and at least {@code minRatio} times
  * the typical value. The ratio floor keeps a very steady signal (tiny std) from turning harmless 20%
- * wiggles into alarms; the z term lets a noisy signal have a wider band. The caller decides what value
- * to feed back with {@link #update(double)}: the clipped value after a clip (so that genuine, slow
- * growth is learnt), nothing after a skipped or non-finite step.
+ * wiggles into alarms; the z term lets a noisy signal have a wider band. The caller decides what to feed
+ * back: a healthy value with {@link #update(double)}; after a clip, the clipped value with
+ * {@link #updateClipped(double)}, which moves the mean (so that genuine, slow growth is learnt) but not
+ * the variance (so that a run of spikes cannot widen its own band until nothing counts as a spike any
+ * more); nothing after a skipped or non-finite step.
  */
 public final class SpikeDetector {
 
@@ -25,7 +31,8 @@ public final class SpikeDetector {
 
     private long count;
     private double mean;
-    private double m2;
+    private double last;
+    private double diffSq;
     private double variance;
 
     /**
@@ -46,6 +53,20 @@ public final class SpikeDetector {
         this.minRatio = minRatio;
         this.alpha = alpha;
         this.warmup = warmup;
+    }
+
+    private SpikeDetector(SpikeDetector o) {
+        this(o.z, o.minRatio, o.alpha, o.warmup);
+        this.count = o.count;
+        this.mean = o.mean;
+        this.last = o.last;
+        this.diffSq = o.diffSq;
+        this.variance = o.variance;
+    }
+
+    /** @return an independent copy of this detector's state (saved with a snapshot, restored at rollback) */
+    public SpikeDetector copy() {
+        return new SpikeDetector(this);
     }
 
     /** @return true once the warm-up is over and values are judged */
@@ -93,6 +114,20 @@ public final class SpikeDetector {
     }
 
     /**
+     * Feeds a clipped value: moves the mean only. Ignored during warm-up and for non-positive or
+     * non-finite values.
+     *
+     * @param clippedValue the value that was applied after clipping
+     */
+    public void updateClipped(double clippedValue) {
+        if (!ready() || !(clippedValue > 0) || Double.isInfinite(clippedValue)) {
+            return;
+        }
+        count++;
+        mean += (1 - alpha) * (Math.log(clippedValue) - mean);
+    }
+
+    /**
      * Feeds one value into the statistics. Non-positive and non-finite values are ignored.
      *
      * @param value the value to learn from
@@ -103,15 +138,15 @@ public final class SpikeDetector {
         }
         double x = Math.log(value);
         count++;
+        double d2 = count > 1 ? (x - last) * (x - last) / 2 : 0;
+        last = x;
         if (count <= warmup) {
-            double delta = x - mean;
-            mean += delta / count;
-            m2 += delta * (x - mean);
-            variance = count > 1 ? m2 / (count - 1) : 0;
+            mean += (x - mean) / count;
+            diffSq += d2;
+            variance = count > 1 ? diffSq / (count - 1) : 0;
         } else {
-            double delta = x - mean;
-            mean += (1 - alpha) * delta;
-            variance = alpha * (variance + (1 - alpha) * delta * delta);
+            mean += (1 - alpha) * (x - mean);
+            variance = alpha * variance + (1 - alpha) * d2;
         }
     }
 }

@@ -12,6 +12,8 @@ public enum EventKind {
     LOSS_SPIKE,
     /** Clipping has not stopped the norm from growing. */
     GROWTH,
+    /** A healthy snapshot of parameters and optimizer state was taken. */
+    SNAPSHOT,
     /** The run was rolled back to a healthy snapshot. */
     ROLLBACK,
     /** The run was halted. */

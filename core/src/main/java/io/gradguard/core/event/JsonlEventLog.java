@@ -133,6 +133,8 @@ public final class JsonlEventLog implements GuardListener, AutoCloseable {
                 .put("clipped", s.clipped())
                 .put("skipped", s.skipped())
                 .put("nonfinite", s.nonFinite())
+                .put("rollbacks", s.rollbacks())
+                .put("lr_scale", s.lrScale())
                 .put("halted", s.halted()));
     }
 

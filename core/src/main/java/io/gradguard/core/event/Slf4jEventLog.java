@@ -20,7 +20,7 @@ public final class Slf4jEventLog implements GuardListener {
     public void onEvent(GuardEvent e) {
         switch (e.kind()) {
             case ABORT -> LOG.error("GradGuard {}", e);
-            case WARNING -> LOG.warn("GradGuard {}", e);
+            case SNAPSHOT -> LOG.debug("GradGuard {}", e);
             default -> LOG.warn("GradGuard {}", e);
         }
     }

@@ -8,10 +8,13 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.DivergenceCheckTrainingListener;
 import ai.djl.training.listener.TrainingListener;
+import ai.djl.training.optimizer.Optimizer;
 import io.gradguard.core.Action;
 import io.gradguard.core.Decision;
 import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
+import io.gradguard.core.Policy;
+import io.gradguard.core.SnapshotLocation;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepStats;
 import io.gradguard.djl.GradGuardDivergedException;
@@ -36,6 +39,8 @@ public final class DjlGuardSession implements AutoCloseable {
     private Trainer trainer;
     private GradientInspector inspector;
     private GatedParameterServer gate;
+    private Optimizer optimizer;
+    private TrainingSnapshot snapshot;
     private long step;
     private boolean warnedDirectSkip;
     private final List<String> pendingWarnings = new java.util.ArrayList<>();
@@ -90,6 +95,16 @@ public final class DjlGuardSession implements AutoCloseable {
         if (acts()) {
             standInForDivergenceCheck(t);
         }
+        if (optimizer == null && guard.config().policy() == Policy.AUTO) {
+            optimizer = OptimizerAccess.optimizer(t);
+            if (optimizer == null) {
+                guard.disableRollback("could not reach the trainer's optimizer (its state cannot be restored"
+                        + " and its learning rate cannot be scaled)");
+            } else if (OptimizerAccess.scaleLearningRate(optimizer, guard::lrScale) == 0) {
+                guard.disableRollback("optimizer " + optimizer.getClass().getName()
+                        + " has no learning-rate tracker field to scale");
+            }
+        }
     }
 
     private void standInForDivergenceCheck(Trainer t) {
@@ -118,15 +133,30 @@ public final class DjlGuardSession implements AutoCloseable {
         }
         trainer = t;
         inspector = new GradientInspector(t);
+        if (snapshot != null) {
+            snapshot.close();
+        }
+        snapshot = guard.config().policy() == Policy.AUTO && guard.config().snapshotEvery() > 0
+                ? new TrainingSnapshot(inspector, optimizer, guard.config().snapshotLocation() == SnapshotLocation.HOST)
+                : null;
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("devices", Arrays.stream(t.getDevices()).map(Device::toString).collect(Collectors.toList()));
         extra.put("gated_step", gate != null);
+        if (snapshot != null) {
+            extra.put("snapshot_location", guard.config().snapshotLocation().key());
+            extra.put("snapshot_bytes", estimateSnapshotBytes());
+            extra.put("optimizer", optimizer == null ? null : optimizer.getClass().getName());
+        }
         Engine engine = t.getManager().getEngine();
         guard.begin(new RunInfo(
                 "DJL " + Engine.getDjlVersion() + " / " + engine.getEngineName() + " " + engine.getVersion(),
                 inspector.device().toString(), attachment, inspector.describe(), extra));
         pendingWarnings.forEach(w -> guard.warning(0, w));
         pendingWarnings.clear();
+        if (snapshot != null && !snapshot.uncaptured().isEmpty()) {
+            guard.warning(0, "optimizer state fields " + snapshot.uncaptured() + " cannot be captured; a rollback"
+                    + " leaves them as they are");
+        }
         if (!inspector.seesAllDevices()) {
             warnOnce("could not reach the per-device parameter copies of a " + t.getDevices().length
                     + "-device trainer; norms use the first device only");
@@ -150,7 +180,32 @@ public final class DjlGuardSession implements AutoCloseable {
         GradientInspector.Measurement m = inspector.measure(loss, due);
         StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());
         double[] pre = m.weightNorms();
-        return guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
+        Decision d = guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
+        if (d.snapshot() && snapshot != null) {
+            snapshot.take(current);
+        } else if (d.action() == Action.ROLLBACK) {
+            snapshot.restore();
+        }
+        return d;
+    }
+
+    /** @return the snapshot holder, or null when rollback is off */
+    public TrainingSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /**
+     * Upper bound of the snapshot size: the parameters plus, per parameter, as many arrays as the
+     * optimizer has per-parameter state maps (Adam: 2, Sgd with momentum: 1).
+     */
+    private long estimateSnapshotBytes() {
+        long paramBytes = 0;
+        for (int i = 0; i < inspector.size(); i++) {
+            NDArray a = inspector.copies(i)[0];
+            paramBytes += a.size() * a.getDataType().getNumOfBytes();
+        }
+        long stateMaps = optimizer == null ? 0 : OptimizerAccess.stateMapCount(optimizer);
+        return paramBytes * (1 + stateMaps);
     }
 
     /**
@@ -166,10 +221,10 @@ public final class DjlGuardSession implements AutoCloseable {
             throw new GradGuardDivergedException(step - 1, d.reason());
         }
         if (gate != null) {
-            gate.arm(d.action() == Action.SKIP ? 0.0 : d.clipCoef());
+            gate.arm(d.applies() ? d.clipCoef() : 0.0);
             return;
         }
-        if (d.action() == Action.SKIP && !warnedDirectSkip) {
+        if (!d.applies() && !warnedDirectSkip) {
             warnedDirectSkip = true;
             warnOnce("could not gate Trainer.step(): skipped steps zero the gradients, but the optimizer still"
                     + " runs on them (momentum and Adam moments decay one step)");
@@ -188,9 +243,8 @@ public final class DjlGuardSession implements AutoCloseable {
         switch (d.action()) {
             case STEP -> { }
             case CLIP -> inspector.forEachGradient(g -> actuator.scale(g, d.clipCoef()));
-            case SKIP -> inspector.forEachGradient(actuator::zero);
+            case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
             case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason());
-            case ROLLBACK -> throw new UnsupportedOperationException("rollback is not available yet");
         }
     }
 
@@ -202,9 +256,12 @@ public final class DjlGuardSession implements AutoCloseable {
         }
     }
 
-    /** Closes the guard: writes the totals and closes the event log. */
+    /** Closes the guard (writes the totals, closes the event log) and frees the snapshot. */
     @Override
     public void close() {
         guard.close();
+        if (snapshot != null) {
+            snapshot.close();
+        }
     }
 }

@@ -1,0 +1,100 @@
+package io.gradguard.djl.internal;
+
+import ai.djl.training.LocalParameterServer;
+import ai.djl.training.ParameterServer;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.ParameterTracker;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleSupplier;
+
+/** Finds a trainer's {@link Optimizer} and lays the guard's learning-rate scale over its trackers. */
+public final class OptimizerAccess {
+
+    private OptimizerAccess() {}
+
+    /**
+     * @param trainer the trainer
+     * @return its optimizer, or null when this DJL version hides it differently
+     */
+    public static Optimizer optimizer(Trainer trainer) {
+        ParameterStore store = TrainerAccess.parameterStore(trainer);
+        ParameterServer server = store == null ? null : TrainerAccess.parameterServer(store);
+        if (server instanceof GatedParameterServer gated) {
+            server = gated.delegate();
+        }
+        if (!(server instanceof LocalParameterServer)) {
+            return null;
+        }
+        try {
+            Field f = LocalParameterServer.class.getDeclaredField("optimizer");
+            f.setAccessible(true);
+            return f.get(server) instanceof Optimizer o ? o : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * @param optimizer an optimizer
+     * @return every non-static field of its class chain, subclass first
+     */
+    static List<Field> fields(Optimizer optimizer) {
+        List<Field> out = new ArrayList<>();
+        for (Class<?> c = optimizer.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (!Modifier.isStatic(f.getModifiers())) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @param optimizer an optimizer
+     * @return how many per-parameter state maps it has (its Map fields other than update counts)
+     */
+    static int stateMapCount(Optimizer optimizer) {
+        int n = 0;
+        for (Field f : fields(optimizer)) {
+            if (java.util.Map.class.isAssignableFrom(f.getType()) && f.getDeclaringClass() != Optimizer.class) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Wraps every learning-rate tracker of the optimizer in a {@link ScaledTracker}. Idempotent.
+     *
+     * @param optimizer the optimizer
+     * @param scale the guard's scale
+     * @return how many trackers are scaled (0: the scale cannot be applied)
+     */
+    public static int scaleLearningRate(Optimizer optimizer, DoubleSupplier scale) {
+        int n = 0;
+        for (Field f : fields(optimizer)) {
+            if (!ParameterTracker.class.isAssignableFrom(f.getType())) {
+                continue;
+            }
+            try {
+                f.setAccessible(true);
+                Object v = f.get(optimizer);
+                if (v instanceof ScaledTracker) {
+                    n++;
+                } else if (v instanceof ParameterTracker t) {
+                    f.set(optimizer, new ScaledTracker(t, scale));
+                    n++;
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // leave this field alone
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,99 @@
+package io.gradguard.models;
+
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.util.Random;
+
+/**
+ * A small ReLU MLP under Adam at a hundred times its tuned learning rate, without warm-up.
+ *
+ * <p>Cause: Adam moves every weight by about one learning rate per step whatever the gradient's size,
+ * so at a hundred times the tuned rate the first updates overshoot; the loss spikes by orders of magnitude, the
+ * spike's gradients inflate the second-moment estimate {@code v}, and the network is left with dead ReLU
+ * units and a frozen effective learning rate. Clipping cannot help: Adam divides the gradient by its own
+ * running scale, so a clipped gradient still produces a full-size step.
+ */
+public final class AdamOvershootScenario extends Scenario {
+
+    static final int FEATURES = 16;
+
+    private final float tunedLr;
+    private final float factor;
+
+    /** A hundred times the tuned learning rate (lr 1.0; the tuned 0.01 is the best of a sweep over 0.003, 0.01, 0.03). */
+    public AdamOvershootScenario() {
+        this(0.01f, 100f);
+    }
+
+    AdamOvershootScenario(float tunedLr, float factor) {
+        this.tunedLr = tunedLr;
+        this.factor = factor;
+    }
+
+    @Override
+    public String name() {
+        return "adam-overshoot-lr" + (int) factor + "x";
+    }
+
+    @Override
+    public String cause() {
+        return "Adam at " + factor + "x its tuned learning rate, no warm-up: the first updates overshoot, the loss"
+                + " spikes, the spike inflates Adam's second moment and leaves dead ReLU units; clipping cannot"
+                + " shrink Adam's step";
+    }
+
+    @Override
+    public String referenceSetup() {
+        return "same model and data at the tuned learning rate " + tunedLr;
+    }
+
+    @Override
+    public float documentedReferenceLoss() {
+        return Float.NaN;
+    }
+
+    @Override
+    public int steps() {
+        return 300;
+    }
+
+    @Override
+    public int batchSize() {
+        return 32;
+    }
+
+    @Override
+    public float learningRate(Variant variant) {
+        return variant == Variant.EXPLODING ? tunedLr * factor : tunedLr;
+    }
+
+    @Override
+    protected Block buildBlock() {
+        SequentialBlock block = new SequentialBlock();
+        for (int i = 0; i < 3; i++) {
+            block.add(Linear.builder().setUnits(64).build()).add(Activation::relu);
+        }
+        block.add(Linear.builder().setUnits(1).build());
+        return block;
+    }
+
+    @Override
+    protected Loss loss() {
+        return Loss.l2Loss();
+    }
+
+    @Override
+    protected Optimizer optimizer(float learningRate) {
+        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build();
+    }
+
+    @Override
+    protected ScenarioData makeData(Variant variant, Random rng) {
+        return Regression.data(new Teacher(FEATURES, 32, rng), FEATURES, steps() * batchSize(), 1024, rng);
+    }
+}
