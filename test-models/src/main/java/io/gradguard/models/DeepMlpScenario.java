@@ -62,7 +62,7 @@ public final class DeepMlpScenario extends Scenario {
 
     @Override
     public float documentedReferenceLoss() {
-        return Float.NaN;
+        return 0.0830f;
     }
 
     @Override

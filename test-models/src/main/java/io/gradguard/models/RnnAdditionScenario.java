@@ -61,7 +61,7 @@ public final class RnnAdditionScenario extends Scenario {
 
     @Override
     public float documentedReferenceLoss() {
-        return Float.NaN;
+        return 0.0554f;
     }
 
     @Override

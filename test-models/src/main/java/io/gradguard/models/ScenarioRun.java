@@ -119,8 +119,24 @@ public final class ScenarioRun implements AutoCloseable {
      * @param stepper called where the loop would call {@code trainer.step()}
      */
     public void trainByHand(Trainer trainer, Stepper stepper) {
+        trainByHand(trainer, stepper, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Trains at most {@code maxSteps} batches with a hand-written loop.
+     *
+     * @param trainer the trainer
+     * @param stepper called where the loop would call {@code trainer.step()}
+     * @param maxSteps how many batches at most
+     */
+    public void trainByHand(Trainer trainer, Stepper stepper, int maxSteps) {
+        int done = 0;
         try {
             for (Batch batch : trainer.iterateDataset(dataset)) {
+                if (done++ >= maxSteps) {
+                    batch.close();
+                    break;
+                }
                 try (batch) {
                     NDArray loss;
                     try (GradientCollector collector = trainer.newGradientCollector()) {
