@@ -15,8 +15,10 @@ import io.gradguard.core.event.LayerRecord;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.core.event.Slf4jEventLog;
 import io.gradguard.core.event.StepRecord;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -389,7 +391,8 @@ public final class Guard implements AutoCloseable {
         lossAtSnapshot = lossDetector.copy();
         publisher.event(new GuardEvent(step, EventKind.SNAPSHOT,
                 "healthy snapshot of the parameters and optimizer state before step " + step
-                        + " (learning-rate scale " + fmt(schedule.scale()) + ")", null));
+                        + " (learning-rate scale " + fmt(schedule.scale()) + ")", null,
+                Map.of("lr_scale", schedule.scale())));
     }
 
     private void noteBad(String param) {
@@ -428,14 +431,24 @@ public final class Guard implements AutoCloseable {
                 + "; learning-rate scale " + fmt(before) + " -> " + fmt(after) + " (re-warming to "
                 + fmt(Math.min(1.0, schedule.ceiling() * config.rewarmTarget())) + " over " + config.rewarmSteps()
                 + " healthy steps)" + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
-        event(step, EventKind.ROLLBACK, detail, firstBadParam);
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("from_step", step);
+        data.put("to_step", snapshotStep);
+        data.put("lr_scale_before", before);
+        data.put("lr_scale", after);
+        data.put("skip_batches", skipRemaining);
+        data.put("rollbacks", rollbacks);
+        eventThisStep = true;
+        publisher.event(new GuardEvent(step, EventKind.ROLLBACK, detail, firstBadParam, data));
         return Decision.rollback(after, detail);
     }
 
     private Decision abort(long step, String why) {
         String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, normDetector.typical(), maxHealthyNorm,
                 firstBadParam, schedule, maxStableScale);
-        event(step, EventKind.ABORT, diagnosis, firstBadParam);
+        eventThisStep = true;
+        publisher.event(new GuardEvent(step, EventKind.ABORT, diagnosis, firstBadParam,
+                Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale())));
         return Decision.abort(diagnosis);
     }
 

@@ -117,12 +117,14 @@ public final class JsonlEventLog implements GuardListener, AutoCloseable {
 
     @Override
     public void onEvent(GuardEvent e) {
-        line(new Json()
+        Json j = new Json()
                 .put("type", "event")
                 .put("step", e.step())
                 .put("kind", e.kind().key())
                 .put("detail", e.detail())
-                .put("param", e.param()));
+                .put("param", e.param());
+        e.data().forEach(j::putAny);
+        line(j);
     }
 
     @Override

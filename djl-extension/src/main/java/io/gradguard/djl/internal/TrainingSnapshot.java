@@ -53,7 +53,7 @@ public final class TrainingSnapshot implements AutoCloseable {
                 if (ParameterTracker.class.isAssignableFrom(t) || Modifier.isFinal(f.getModifiers()) && !Map.class.isAssignableFrom(t)) {
                     continue;
                 }
-                if (Map.class.isAssignableFrom(t) || t.isPrimitive()) {
+                if (Map.class.isAssignableFrom(t) || t.isPrimitive() || NDArray.class.isAssignableFrom(t)) {
                     f.setAccessible(true);
                     stateFields.add(f);
                 } else if (!(t == String.class || Number.class.isAssignableFrom(t) || t == Boolean.class || t.isEnum())) {
@@ -98,7 +98,13 @@ public final class TrainingSnapshot implements AutoCloseable {
         try {
             for (Field f : stateFields) {
                 Object v = f.get(optimizer);
-                optimizerState.put(f, v instanceof Map<?, ?> m ? copyMap(m) : v);
+                if (v instanceof Map<?, ?> m) {
+                    optimizerState.put(f, copyMap(m));
+                } else if (v instanceof NDArray a) {
+                    optimizerState.put(f, new Held(copy(a), a.getDevice()));
+                } else {
+                    optimizerState.put(f, v);
+                }
             }
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("GradGuard cannot read the optimizer state", e);
@@ -136,6 +142,15 @@ public final class TrainingSnapshot implements AutoCloseable {
                     }
                     live.clear();
                     live.putAll((Map<Object, Object>) materialize(saved));
+                } else if (e.getValue() instanceof Held h) {
+                    Object live = f.get(optimizer);
+                    if (live instanceof NDArray a && a.getShape().equals(h.array.getShape())) {
+                        try (NDArray moved = h.array.toDevice(a.getDevice(), true)) {
+                            a.set(ALL, moved);
+                        }
+                    } else {
+                        f.set(optimizer, materialize(h));
+                    }
                 } else {
                     f.set(optimizer, e.getValue());
                 }
