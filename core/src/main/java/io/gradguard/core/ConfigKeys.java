@@ -61,10 +61,23 @@ public final class ConfigKeys {
     /** See {@link GuardConfig#lrFloor()}. */
     public static final String LR_FLOOR = "lr.floor";
 
+    /** Agent only: {@code true} turns every fail-open case into a startup failure. */
+    public static final String STRICT = "strict";
+    /** Agent only: instrument DJL trainers. */
+    public static final String DJL_ENABLED = "djl.enabled";
+    /** Agent only: instrument TensorFlow Java optimizers. */
+    public static final String TENSORFLOW_ENABLED = "tensorflow.enabled";
+
+    /** Keys read by the Java agent itself; {@link GuardConfig} accepts and ignores them. */
+    public static final java.util.Set<String> AGENT_KEYS = java.util.Set.of(STRICT, DJL_ENABLED, TENSORFLOW_ENABLED);
+
     private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
 
     static {
         DESCRIPTIONS.put(ENABLED, "true | false (default true): master switch; false = policy off");
+        DESCRIPTIONS.put(STRICT, "true | false (default false; agent only): fail at startup instead of running unguarded");
+        DESCRIPTIONS.put(DJL_ENABLED, "true | false (default true; agent only): guard DJL trainers");
+        DESCRIPTIONS.put(TENSORFLOW_ENABLED, "true | false (default true; agent only): guard TensorFlow Java optimizers");
         DESCRIPTIONS.put(POLICY, "auto | clip | monitor | off (default auto)");
         DESCRIPTIONS.put(CLIP_NORM, "auto | a positive number (default auto): global-norm clip threshold");
         DESCRIPTIONS.put(LOG, "a file path (default none): JSONL event log");
@@ -124,6 +137,7 @@ public final class ConfigKeys {
                     b.policy(Policy.OFF);
                 }
             }
+            case STRICT, DJL_ENABLED, TENSORFLOW_ENABLED -> parseBoolean(key, value, source);
             case POLICY -> {
                 try {
                     b.policy(Policy.parse(value));
@@ -170,7 +184,16 @@ public final class ConfigKeys {
         }
     }
 
-    private static boolean parseBoolean(String key, String value, String source) {
+    /**
+     * Parses a boolean setting strictly.
+     *
+     * @param key the key
+     * @param value {@code true} or {@code false}, any case
+     * @param source where it came from
+     * @return the value
+     * @throws InvalidConfigException for anything else
+     */
+    public static boolean parseBoolean(String key, String value, String source) {
         if (value.equalsIgnoreCase("true")) {
             return true;
         }

@@ -79,6 +79,33 @@ public final class ConfigSources {
     }
 
     /**
+     * The effective raw value of one key: the text wins over the system property, which wins over the
+     * environment variable.
+     *
+     * @param key the key
+     * @param text {@code key=value,...} text, or null
+     * @param properties system properties
+     * @param env environment variables
+     * @return the value and its source, or null when no source sets the key
+     */
+    public static String[] lookup(String key, String text, Properties properties, Map<String, String> env) {
+        if (text != null) {
+            for (String pair : text.split(",")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(key)) {
+                    return new String[] {pair.substring(eq + 1).trim(), "agent argument"};
+                }
+            }
+        }
+        String prop = properties.getProperty(ConfigKeys.propertyName(key));
+        if (prop != null) {
+            return new String[] {prop.trim(), "system property " + ConfigKeys.propertyName(key)};
+        }
+        String e = env.get(ConfigKeys.envName(key));
+        return e == null ? null : new String[] {e.trim(), "environment variable " + ConfigKeys.envName(key)};
+    }
+
+    /**
      * Parses {@code key=value,key=value} text over the defaults.
      *
      * @param text the text

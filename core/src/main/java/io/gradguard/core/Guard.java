@@ -53,7 +53,8 @@ public final class Guard implements AutoCloseable {
     private final ClipThreshold fixedClip;
     private final ParameterNormTracker paramTracker;
     private final LrScaleSchedule schedule;
-    private final JsonlEventLog ownedLog;
+    private JsonlEventLog ownedLog;
+    private boolean begun;
 
     private SpikeDetector normDetector;
     private SpikeDetector lossDetector;
@@ -86,7 +87,7 @@ public final class Guard implements AutoCloseable {
 
     /**
      * Creates a guard that logs events through SLF4J and, when {@link GuardConfig#log()} is set, to a
-     * JSONL file.
+     * JSONL file (opened by {@link #begin}).
      *
      * @param config the configuration
      */
@@ -98,10 +99,6 @@ public final class Guard implements AutoCloseable {
         this.paramTracker = new ParameterNormTracker(config.spikeAlpha());
         this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
         publisher.add(new Slf4jEventLog());
-        this.ownedLog = config.log() != null && config.policy() != Policy.OFF ? new JsonlEventLog(config.log()) : null;
-        if (ownedLog != null) {
-            publisher.add(ownedLog);
-        }
     }
 
     /**
@@ -169,7 +166,13 @@ public final class Guard implements AutoCloseable {
      */
     public void begin(RunInfo info) {
         this.names = info.parameterNames();
-        if (active()) {
+        if (active() && !begun) {
+            begun = true;
+            if (config.log() != null) {
+                // opened only now, so that a guard that never sees a step leaves no file behind
+                ownedLog = new JsonlEventLog(config.log());
+                publisher.add(ownedLog);
+            }
             publisher.run(info, config);
         }
     }
@@ -516,7 +519,7 @@ public final class Guard implements AutoCloseable {
             return;
         }
         closed = true;
-        if (active()) {
+        if (begun) {
             publisher.end(summary());
         }
         if (ownedLog != null) {

@@ -54,6 +54,18 @@ public final class DjlGuardSession implements AutoCloseable {
         this.attachment = attachment;
     }
 
+    private final Map<String, Object> headerExtra = new LinkedHashMap<>();
+
+    /**
+     * Adds a fact to the run header (written at the first step).
+     *
+     * @param key snake_case key
+     * @param value the value
+     */
+    public void putHeader(String key, Object value) {
+        headerExtra.put(key, value);
+    }
+
     /** @return the core guard */
     public Guard guard() {
         return guard;
@@ -79,6 +91,10 @@ public final class DjlGuardSession implements AutoCloseable {
     public void prepare(Trainer t, boolean useGate) {
         if (!guard.active()) {
             return;
+        }
+        if (!"agent".equals(attachment)) {
+            // a guard the application wired itself wins over the agent
+            GuardClaims.takeOver(t, this);
         }
         if (useGate && gate == null) {
             ParameterStore store = TrainerAccess.parameterStore(t);
@@ -139,7 +155,7 @@ public final class DjlGuardSession implements AutoCloseable {
         snapshot = guard.config().policy() == Policy.AUTO && guard.config().snapshotEvery() > 0
                 ? new TrainingSnapshot(inspector, optimizer, guard.config().snapshotLocation() == SnapshotLocation.HOST)
                 : null;
-        Map<String, Object> extra = new LinkedHashMap<>();
+        Map<String, Object> extra = new LinkedHashMap<>(headerExtra);
         extra.put("devices", Arrays.stream(t.getDevices()).map(Device::toString).collect(Collectors.toList()));
         extra.put("gated_step", gate != null);
         if (snapshot != null) {

@@ -70,7 +70,8 @@ public final class OptimizerAccess {
     }
 
     /**
-     * Wraps every learning-rate tracker of the optimizer in a {@link ScaledTracker}. Idempotent.
+     * Wraps every learning-rate tracker of the optimizer in a {@link ScaledTracker}; a tracker that is
+     * already wrapped is pointed at the new scale. Idempotent.
      *
      * @param optimizer the optimizer
      * @param scale the guard's scale
@@ -85,7 +86,8 @@ public final class OptimizerAccess {
             try {
                 f.setAccessible(true);
                 Object v = f.get(optimizer);
-                if (v instanceof ScaledTracker) {
+                if (v instanceof ScaledTracker st) {
+                    st.retarget(scale);
                     n++;
                 } else if (v instanceof ParameterTracker t) {
                     f.set(optimizer, new ScaledTracker(t, scale));

@@ -10,7 +10,7 @@ import java.util.function.DoubleSupplier;
 public final class ScaledTracker implements ParameterTracker {
 
     private final ParameterTracker delegate;
-    private final DoubleSupplier scale;
+    private volatile DoubleSupplier scale;
 
     /**
      * @param delegate the optimizer's own tracker
@@ -19,6 +19,15 @@ public final class ScaledTracker implements ParameterTracker {
     public ScaledTracker(ParameterTracker delegate, DoubleSupplier scale) {
         this.delegate = delegate;
         this.scale = scale;
+    }
+
+    /**
+     * Points the tracker at another guard's scale (a guard that takes the trainer over).
+     *
+     * @param newScale the new scale source
+     */
+    public void retarget(DoubleSupplier newScale) {
+        this.scale = newScale;
     }
 
     /** @return the optimizer's own tracker */

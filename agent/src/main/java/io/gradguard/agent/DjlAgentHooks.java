@@ -1,0 +1,178 @@
+package io.gradguard.agent;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.Trainer;
+import io.gradguard.core.Action;
+import io.gradguard.core.Decision;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.djl.GradGuardDivergedException;
+import io.gradguard.djl.internal.DjlGuardSession;
+import io.gradguard.djl.internal.GuardClaims;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The agent's DJL logic, called from the advice through {@link AgentDispatch}: one
+ * {@link DjlGuardSession} per trainer, the same code the listener and the loop guard use. The loss comes
+ * from {@code GradientCollector.backward}'s argument. A trainer that the application guards itself is
+ * left to that guard. Any internal error disables the guard for that trainer with one warning; the
+ * only exception that reaches the app is the deliberate halt.
+ */
+final class DjlAgentHooks implements AgentDispatch.Hooks {
+
+    private static final int MAX_PENDING_LOSSES = 16;
+
+    private final AgentConfig config;
+    private final long installMs;
+    private final Map<Object, Holder> trainers = Collections.synchronizedMap(new WeakHashMap<>());
+    private final ThreadLocal<Deque<NDArray>> losses = ThreadLocal.withInitial(ArrayDeque::new);
+    private final AtomicInteger created = new AtomicInteger();
+
+    /** Per-trainer state. */
+    private static final class Holder {
+        DjlGuardSession session;
+        Throwable pendingHalt;
+        boolean disabled;
+    }
+
+    DjlAgentHooks(AgentConfig config, long installMs) {
+        this.config = config;
+        this.installMs = installMs;
+    }
+
+    private Holder holder(Object trainer) {
+        synchronized (trainers) {
+            Holder h = trainers.get(trainer);
+            if (h == null) {
+                h = new Holder();
+                trainers.put(trainer, h);
+                start((Trainer) trainer, h);
+            }
+            return h;
+        }
+    }
+
+    private void start(Trainer trainer, Holder h) {
+        if (!GuardClaims.claim(trainer, h)) {
+            h.disabled = true; // the application's own GradGuardListener or DjlGuard guards it
+            return;
+        }
+        int n = created.incrementAndGet();
+        GuardConfig c = config.guard();
+        if (c.log() != null && n > 1) {
+            c = GuardConfig.from(c).log(numbered(c.log(), n)).build();
+        }
+        h.session = new DjlGuardSession(c, "agent");
+        h.session.putHeader("agent_install_ms", installMs);
+        h.session.prepare(trainer, false);
+    }
+
+    static Path numbered(Path log, int n) {
+        String name = log.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String numbered = dot > 0 ? name.substring(0, dot) + "-" + n + name.substring(dot) : name + "-" + n;
+        return log.resolveSibling(numbered);
+    }
+
+    @Override
+    public void trainerCreated(Object trainer) {
+        try {
+            holder(trainer);
+        } catch (Throwable t) {
+            fail(trainer, t);
+        }
+    }
+
+    @Override
+    public boolean beforeStep(Object trainer) {
+        Holder h = null;
+        try {
+            h = holder(trainer);
+            NDArray loss = takeLoss();
+            if (h.disabled || GuardClaims.owner(trainer) != h) {
+                return false;
+            }
+            Decision d = h.session.inspect((Trainer) trainer, loss);
+            if (d.action() == Action.ABORT) {
+                h.pendingHalt = new GradGuardDivergedException(h.session.steps() - 1, d.reason());
+                return true;
+            }
+            h.session.applyDirect(d);
+            return !d.applies();
+        } catch (GradGuardDivergedException e) {
+            if (h != null) {
+                h.pendingHalt = e;
+            }
+            return true;
+        } catch (Throwable t) {
+            fail(trainer, t);
+            return false;
+        }
+    }
+
+    private NDArray takeLoss() {
+        Deque<NDArray> q = losses.get();
+        NDArray chosen = null;
+        while (!q.isEmpty()) {
+            NDArray l = q.pollFirst();
+            if (!l.isReleased()) {
+                // with several device splits, the last one stands for the step
+                chosen = l;
+            }
+        }
+        return chosen;
+    }
+
+    @Override
+    public Throwable takeHalt(Object trainer) {
+        Holder h = trainers.get(trainer);
+        if (h == null || h.pendingHalt == null) {
+            return null;
+        }
+        Throwable t = h.pendingHalt;
+        h.pendingHalt = null;
+        return t;
+    }
+
+    @Override
+    public void backward(Object loss) {
+        if (loss instanceof NDArray a) {
+            Deque<NDArray> q = losses.get();
+            if (q.size() >= MAX_PENDING_LOSSES) {
+                q.pollFirst();
+            }
+            q.addLast(a);
+        }
+    }
+
+    @Override
+    public void trainerClosed(Object trainer) {
+        Holder h = trainers.remove(trainer);
+        if (h != null && h.session != null) {
+            try {
+                h.session.close();
+            } catch (Throwable t) {
+                System.err.println("GradGuard agent: closing the guard failed (" + t + ")");
+            }
+            GuardClaims.release(trainer, h);
+        }
+        losses.remove();
+    }
+
+    private void fail(Object trainer, Throwable t) {
+        Holder h = trainers.get(trainer);
+        if (h == null) {
+            h = new Holder();
+            trainers.put(trainer, h);
+        }
+        if (!h.disabled) {
+            h.disabled = true;
+            System.err.println("GradGuard agent: internal error, this trainer runs unguarded from now on: " + t);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package io.gradguard.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real shaded jar with {@code -javaagent}, in child JVMs, on sample apps that know nothing of
+ * GradGuard (compiled by the test). Each rescue test shows the unguarded run diverging in the same test.
+ */
+class AgentIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path apps;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void compile() {
+        ChildJvm.compileApps(apps);
+    }
+
+    private static ChildJvm.Run app(String agentArgs, String main, String... args) {
+        return ChildJvm.run(apps, true, false, agentArgs, main, args);
+    }
+
+    private static List<JsonNode> log(Path p) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(p)) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    private static float reference(String scenario) {
+        ChildJvm.Run r = app(null, "LoopApp", scenario, "REFERENCE");
+        assertThat(r.result()).as(r.describe()).isNotNull().isFinite();
+        return r.result();
+    }
+
+    @Test
+    void easyTrainAppThatDjlAbortsCompletesUnderTheAgent() throws Exception {
+        float reference = reference("deep-mlp-sgd-momentum-lr5x");
+        ChildJvm.Run bare = app(null, "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
+        assertThat(bare.diverged()).as(bare.describe()).isTrue();
+
+        Path log = dir.resolve("agent.jsonl");
+        ChildJvm.Run guarded = app("log=" + log, "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
+        assertThat(guarded.diverged()).as(guarded.describe()).isFalse();
+        assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
+        assertThat(guarded.err()).contains("GradGuard agent 0.1.0: guarding DJL trainers (installed in");
+
+        List<JsonNode> lines = log(log);
+        JsonNode header = lines.get(0);
+        assertThat(header.path("attachment").asText()).isEqualTo("agent");
+        assertThat(header.path("agent_install_ms").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(lines.stream().filter(n -> n.path("type").asText().equals("step")).count()).isEqualTo(300);
+        assertThat(lines.stream().anyMatch(n -> n.path("kind").asText().equals("rollback"))).isTrue();
+        assertThat(lines.get(lines.size() - 1).path("type").asText()).isEqualTo("end");
+    }
+
+    @Test
+    void appWithDjlLoggingListenersCompletesUnderTheAgent() {
+        float reference = reference("rnn-addition-tanh");
+        ChildJvm.Run bare = app(null, "EasyTrainApp", "rnn-addition-tanh", "EXPLODING", "logging");
+        assertThat(bare.diverged() || !Float.isFinite(bare.result()) || bare.result() >= 10 * reference)
+                .as(bare.describe()).isTrue();
+        ChildJvm.Run guarded = app("", "EasyTrainApp", "rnn-addition-tanh", "EXPLODING", "logging");
+        assertThat(guarded.diverged()).as(guarded.describe()).isFalse();
+        assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
+    }
+
+    @Test
+    void handWrittenAdamLoopWithACorruptedBatchIsSaved() {
+        float reference = reference("corrupted-batch-adam");
+        ChildJvm.Run bare = app(null, "LoopApp", "corrupted-batch-adam", "EXPLODING");
+        assertThat(bare.result()).as(bare.describe()).isGreaterThanOrEqualTo(10 * reference);
+        ChildJvm.Run guarded = app("", "LoopApp", "corrupted-batch-adam", "EXPLODING");
+        assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
+        assertThat(guarded.err()).contains("outlier batch");
+    }
+
+    @Test
+    void healthyRunHasTheSameLossWithAndWithoutTheAgent() {
+        ChildJvm.Run bare = app(null, "EasyTrainApp", "corrupted-batch-adam", "REFERENCE", "basic");
+        ChildJvm.Run guarded = app("", "EasyTrainApp", "corrupted-batch-adam", "REFERENCE", "basic");
+        assertThat(guarded.result()).as(guarded.describe()).isEqualTo(bare.result());
+    }
+
+    @Test
+    void badArgumentIsReportedAndTheAppRunsUnguarded() {
+        ChildJvm.Run r = app("policy=bogus", "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
+        assertThat(r.exit()).isZero();
+        assertThat(r.err()).contains("GradGuard config 'policy' must be one of auto, clip, monitor, off, but was 'bogus'"
+                + " (from agent argument) -- the application runs unguarded");
+        assertThat(r.diverged()).as("unguarded: DJL aborts as it would without the agent").isTrue();
+    }
+
+    @Test
+    void strictTurnsABadArgumentIntoAStartupFailure() {
+        ChildJvm.Run r = app("policy=bogus,strict=true", "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("GradGuard agent failed to start (strict=true)");
+        assertThat(r.out()).doesNotContain("RESULT");
+    }
+
+    @Test
+    void withoutDjlTheAgentSaysSoOnceAndStaysOutOfTheWay() {
+        ChildJvm.Run r = ChildJvm.run(apps, false, false, "", "NoDjlApp", "world");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("HELLO world");
+        assertThat(r.err().lines().filter(l -> l.startsWith("GradGuard")).toList())
+                .containsExactly("GradGuard agent: DJL (ai.djl:api) is not on the class path; nothing to guard"
+                        + " -- the application runs unguarded");
+        ChildJvm.Run strict = ChildJvm.run(apps, false, false, "strict=true", "NoDjlApp");
+        assertThat(strict.exit()).isNotZero();
+    }
+
+    @Test
+    void anAppThatGuardsItselfIsGuardedOnce() {
+        for (String how : List.of("listener", "loop")) {
+            Path log = dir.resolve("agent-" + how + ".jsonl");
+            ChildJvm.Run r = ChildJvm.run(apps, true, true, "log=" + log, "OwnGuardApp", "deep-mlp-sgd-momentum-lr5x", how);
+            assertThat(r.result()).as(r.describe()).isFinite();
+            assertThat(r.out()).as(r.describe()).contains("OWN 300");
+            assertThat(Files.exists(log)).as("the agent stepped aside for the app's own %s", how).isFalse();
+        }
+    }
+}
