@@ -18,7 +18,7 @@ public final class GradGuardAgent {
      * @param inst the instrumentation
      */
     public static void premain(String args, Instrumentation inst) {
-        start(args, inst);
+        start(args, inst, false);
     }
 
     /**
@@ -28,14 +28,14 @@ public final class GradGuardAgent {
      * @param inst the instrumentation
      */
     public static void agentmain(String args, Instrumentation inst) {
-        start(args, inst);
+        start(args, inst, true);
     }
 
-    private static void start(String args, Instrumentation inst) {
+    private static void start(String args, Instrumentation inst, boolean attached) {
         long t0 = System.nanoTime();
         boolean strict = AgentConfig.strictRequested(args, System.getProperties(), System.getenv());
         try {
-            Installer.install(args, inst, t0);
+            Installer.install(args, inst, t0, attached);
         } catch (Throwable t) {
             if (strict) {
                 throw new IllegalStateException("GradGuard agent failed to start (strict=true): " + t.getMessage(), t);

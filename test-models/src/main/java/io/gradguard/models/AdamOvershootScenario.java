@@ -1,10 +1,6 @@
 package io.gradguard.models;
 
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.core.Linear;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.Random;
@@ -58,33 +54,13 @@ public final class AdamOvershootScenario extends Scenario {
     }
 
     @Override
-    public int steps() {
-        return 300;
-    }
-
-    @Override
-    public int batchSize() {
-        return 32;
-    }
-
-    @Override
     public float learningRate(Variant variant) {
         return variant == Variant.EXPLODING ? tunedLr * factor : tunedLr;
     }
 
     @Override
     protected Block buildBlock() {
-        SequentialBlock block = new SequentialBlock();
-        for (int i = 0; i < 3; i++) {
-            block.add(Linear.builder().setUnits(64).build()).add(Activation::relu);
-        }
-        block.add(Linear.builder().setUnits(1).build());
-        return block;
-    }
-
-    @Override
-    protected Loss loss() {
-        return Loss.l2Loss();
+        return Regression.reluMlp(3, 64);
     }
 
     @Override
@@ -94,6 +70,6 @@ public final class AdamOvershootScenario extends Scenario {
 
     @Override
     protected ScenarioData makeData(Variant variant, Random rng) {
-        return Regression.data(new Teacher(FEATURES, 32, rng), FEATURES, steps() * batchSize(), 1024, rng);
+        return Regression.data(FEATURES, steps() * batchSize(), rng);
     }
 }

@@ -10,7 +10,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.recurrent.RNN;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.Random;
@@ -70,11 +69,6 @@ public final class RnnAdditionScenario extends Scenario {
     }
 
     @Override
-    public int batchSize() {
-        return 32;
-    }
-
-    @Override
     public float learningRate(Variant variant) {
         return variant == Variant.EXPLODING ? 0.1f : 0.03f;
     }
@@ -93,11 +87,6 @@ public final class RnnAdditionScenario extends Scenario {
         block.add(new LambdaBlock(list -> new NDList(list.head().get(new NDIndex(":, -1, :"))), "last-step"));
         block.add(Linear.builder().setUnits(1).build());
         return block;
-    }
-
-    @Override
-    protected Loss loss() {
-        return Loss.l2Loss();
     }
 
     @Override

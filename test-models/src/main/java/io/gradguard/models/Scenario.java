@@ -38,11 +38,15 @@ public abstract class Scenario {
      */
     public abstract float documentedReferenceLoss();
 
-    /** @return the number of optimizer steps (batches) of one run */
-    public abstract int steps();
+    /** @return the number of optimizer steps (batches) of one run; 300 unless a scenario says otherwise */
+    public int steps() {
+        return 300;
+    }
 
-    /** @return the batch size */
-    public abstract int batchSize();
+    /** @return the batch size; 32 unless a scenario says otherwise */
+    public int batchSize() {
+        return 32;
+    }
 
     /**
      * The learning rate of a variant.
@@ -55,8 +59,10 @@ public abstract class Scenario {
     /** @return a fresh, uninitialized model block */
     protected abstract Block buildBlock();
 
-    /** @return the loss function */
-    protected abstract Loss loss();
+    /** @return the loss function; the L2 loss unless a scenario says otherwise */
+    protected Loss loss() {
+        return Loss.l2Loss();
+    }
 
     /**
      * The optimizer for a learning rate.

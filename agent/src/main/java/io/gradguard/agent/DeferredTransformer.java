@@ -1,0 +1,56 @@
+package io.gradguard.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Registered synchronously at {@code premain} (it costs nothing), while the real transformer, which takes
+ * about half a second to build in a cold JVM, is built on a background thread beside the application's
+ * own start-up. Classes outside {@code ai.djl} pass straight through; the first DJL class to load waits
+ * for the real transformer (bounded) and is then handed to it, so no DJL class escapes instrumentation.
+ */
+final class DeferredTransformer implements ClassFileTransformer {
+
+    private static final long MAX_WAIT_SECONDS = 60;
+
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile ClassFileTransformer delegate;
+    private volatile Thread builder;
+
+    /**
+     * @param thread the thread that builds the real transformer (never made to wait on itself)
+     */
+    void builtBy(Thread thread) {
+        this.builder = thread;
+    }
+
+    /**
+     * @param real the real transformer, or null when building it failed
+     */
+    void complete(ClassFileTransformer real) {
+        this.delegate = real;
+        ready.countDown();
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> redefined, ProtectionDomain domain,
+            byte[] bytes) {
+        if (className == null || !className.startsWith("ai/djl/") || Thread.currentThread() == builder) {
+            return null;
+        }
+        try {
+            if (!ready.await(MAX_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                return null;
+            }
+            ClassFileTransformer real = delegate;
+            return real == null ? null : real.transform(loader, className, redefined, domain, bytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+}
