@@ -128,6 +128,32 @@ class AgentIT {
     }
 
     @Test
+    void attachesToARunningJvmWhoseDjlClassesAreAlreadyLoaded() throws Exception {
+        Path go = dir.resolve("go");
+        Path log = dir.resolve("attached.jsonl");
+        Process p = ChildJvm.start(apps, true, false, null, "AttachApp", go.toString());
+        Path out = ChildJvm.lastOut();
+        String pid = null;
+        for (int i = 0; i < 600 && pid == null; i++) {
+            pid = Files.readString(out).lines().filter(l -> l.startsWith("READY ")).map(l -> l.substring(6).trim())
+                    .findFirst().orElse(null);
+            Thread.sleep(50);
+        }
+        assertThat(pid).as("the app started").isNotNull();
+        com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(pid);
+        try {
+            vm.loadAgent(ChildJvm.agentJar().toAbsolutePath().toString(), "log=" + log);
+        } finally {
+            vm.detach();
+        }
+        Files.writeString(go, "go");
+        ChildJvm.Run r = ChildJvm.finish(p);
+        assertThat(r.diverged()).as(r.describe()).isFalse();
+        assertThat(r.result()).as(r.describe()).isFinite();
+        assertThat(log(log).get(0).path("attachment").asText()).isEqualTo("agent");
+    }
+
+    @Test
     void anAppThatGuardsItselfIsGuardedOnce() {
         for (String how : List.of("listener", "loop")) {
             Path log = dir.resolve("agent-" + how + ".jsonl");

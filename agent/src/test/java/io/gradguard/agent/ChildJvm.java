@@ -89,6 +89,21 @@ final class ChildJvm {
     }
 
     static Run run(Path apps, boolean withDjl, boolean withGradGuard, String agentArgs, String main, String... args) {
+        try {
+            Process p = start(apps, withDjl, withGradGuard, agentArgs, main, args);
+            return finish(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A started child JVM and the files its output goes to. */
+    record Started(Process process, Path out, Path err) {}
+
+    private static final ThreadLocal<Started> LAST = new ThreadLocal<>();
+
+    static Process start(Path apps, boolean withDjl, boolean withGradGuard, String agentArgs, String main, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (agentArgs != null) {
@@ -103,15 +118,27 @@ final class ChildJvm {
         cmd.add(String.join(File.pathSeparator, cp));
         cmd.add(main);
         cmd.addAll(Arrays.asList(args));
+        Path out = Files.createTempFile("child", ".out");
+        Path err = Files.createTempFile("child", ".err");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        LAST.set(new Started(p, out, err));
+        return p;
+    }
+
+    /** @return the output file of the child last started on this thread */
+    static Path lastOut() {
+        return LAST.get().out();
+    }
+
+    static Run finish(Process p) {
+        Started s = LAST.get();
         try {
-            Path out = Files.createTempFile("child", ".out");
-            Path err = Files.createTempFile("child", ".err");
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(240, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("child JVM timed out: " + String.join(" ", cmd));
+                throw new IllegalStateException("child JVM timed out");
             }
-            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            return new Run(p.exitValue(), Files.readString(s.out(), StandardCharsets.UTF_8),
+                    Files.readString(s.err(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
