@@ -1,6 +1,5 @@
 package io.gradguard.core;
 
-import io.gradguard.core.clip.AdaptiveClipThreshold;
 import io.gradguard.core.clip.ClipThreshold;
 import io.gradguard.core.clip.FixedClipThreshold;
 import io.gradguard.core.clip.GlobalNormClip;

@@ -21,11 +21,6 @@ public final class FixedClipThreshold implements ClipThreshold {
     }
 
     @Override
-    public void observe(double appliedNorm) {
-        // constant
-    }
-
-    @Override
     public String toString() {
         return "fixed(" + maxNorm + ")";
     }

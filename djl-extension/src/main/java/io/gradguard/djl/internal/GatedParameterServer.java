@@ -66,7 +66,7 @@ public final class GatedParameterServer implements ParameterServer {
         }
         if (scale != 1.0) {
             for (NDArray g : grads) {
-                g.muli(scale);
+                actuator.scale(g, scale);
             }
         }
         delegate.update(parameterId, grads, params);
