@@ -2,7 +2,6 @@ package io.gradguard.djl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.Trainer;
-import io.gradguard.core.Action;
 import io.gradguard.core.ConfigSources;
 import io.gradguard.core.Decision;
 import io.gradguard.core.Guard;
@@ -95,14 +94,22 @@ public final class DjlGuard implements AutoCloseable {
      * @throws GradGuardDivergedException when the run cannot be saved
      */
     public Decision step(Trainer trainer, NDArray loss) {
-        if (!session.guard().active()) {
+        if (!session.working()) {
             trainer.step();
             return Decision.step();
         }
-        session.prepare(trainer, false);
-        Decision d = session.inspect(trainer, loss);
-        session.applyDirect(d);
-        if (d.action() == Action.STEP || d.action() == Action.CLIP) {
+        Decision d;
+        try {
+            session.prepare(trainer, false);
+            d = session.inspect(trainer, loss);
+            session.applyDirect(d);
+        } catch (GradGuardDivergedException halt) {
+            throw halt;
+        } catch (RuntimeException e) {
+            session.disable(e);
+            d = Decision.step();
+        }
+        if (d.applies()) {
             trainer.step();
         }
         return d;

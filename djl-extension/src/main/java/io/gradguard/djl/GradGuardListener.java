@@ -77,18 +77,27 @@ public class GradGuardListener extends TrainingListenerAdapter implements AutoCl
 
     @Override
     public void onTrainingBegin(Trainer trainer) {
-        session.prepare(trainer, true);
+        try {
+            session.prepare(trainer, true);
+        } catch (RuntimeException e) {
+            session.disable(e);
+        }
     }
 
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
-        if (!session.guard().active()) {
+        if (!session.working()) {
             return;
         }
-        NDArray loss = batchLoss(trainer, batchData);
+        NDArray loss = null;
         try {
+            loss = batchLoss(trainer, batchData);
             Decision d = session.inspect(trainer, loss);
             session.armForStep(d);
+        } catch (GradGuardDivergedException halt) {
+            throw halt;
+        } catch (RuntimeException e) {
+            session.disable(e);
         } finally {
             if (loss != null) {
                 loss.close();

@@ -35,10 +35,10 @@ public final class Demo {
         System.out.println("GradGuard demo: " + scenario.cause());
         System.out.println();
 
-        System.out.printf(Locale.ROOT, "[1/3] reference: tuned learning rate %s ...%n", scenario.learningRate(Variant.REFERENCE));
+        System.out.printf(Locale.ROOT, "[1/3] reference: tuned learning rate %.3g ...%n", scenario.learningRate(Variant.REFERENCE));
         float reference = train(scenario, Variant.REFERENCE, null).loss;
 
-        System.out.printf(Locale.ROOT, "[2/3] unguarded at %s (EasyTrain + TrainingListener.Defaults.basic()) ...%n",
+        System.out.printf(Locale.ROOT, "[2/3] unguarded at learning rate %.3g (EasyTrain + TrainingListener.Defaults.basic()) ...%n",
                 scenario.learningRate(Variant.EXPLODING));
         Outcome bare = train(scenario, Variant.EXPLODING, null);
 

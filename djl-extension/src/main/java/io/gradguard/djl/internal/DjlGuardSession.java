@@ -76,9 +76,34 @@ public final class DjlGuardSession implements AutoCloseable {
         return step;
     }
 
+    private boolean broken;
+
+    /**
+     * Turns the guard off for the rest of the run after an unexpected internal error: one warning, and
+     * training goes on unguarded. The only exception GradGuard lets into a run is its deliberate halt.
+     *
+     * @param error what went wrong
+     */
+    public void disable(RuntimeException error) {
+        if (!broken) {
+            broken = true;
+            org.slf4j.LoggerFactory.getLogger("io.gradguard").warn(
+                    "GradGuard: internal error; this run goes on unguarded", error);
+            guard.warning(Math.max(step - 1, 0), "internal error, guard turned off for the rest of the run: " + error);
+            if (gate != null) {
+                gate.arm(1.0);
+            }
+        }
+    }
+
+    /** @return true while the guard works (not turned off by an internal error) */
+    public boolean working() {
+        return !broken && guard.active();
+    }
+
     /** @return whether the guard changes steps (policy auto or clip) */
     public boolean acts() {
-        return guard.config().policy().acts();
+        return !broken && guard.config().policy().acts();
     }
 
     /**
@@ -198,7 +223,14 @@ public final class DjlGuardSession implements AutoCloseable {
         double[] pre = m.weightNorms();
         Decision d = guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
         if (d.snapshot() && snapshot != null) {
-            snapshot.take(current);
+            try {
+                snapshot.take(current);
+            } catch (RuntimeException e) {
+                // e.g. no device memory left for the copy: go on without rollback rather than fail the run
+                snapshot.close();
+                snapshot = null;
+                guard.disableRollback("taking a snapshot failed (" + e + ")");
+            }
         } else if (d.action() == Action.ROLLBACK) {
             snapshot.restore();
         }
