@@ -14,8 +14,8 @@ import io.gradguard.core.Decision;
 import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.Policy;
-import io.gradguard.core.SnapshotLocation;
 import io.gradguard.core.RunInfo;
+import io.gradguard.core.SnapshotLocation;
 import io.gradguard.core.StepStats;
 import io.gradguard.djl.GradGuardDivergedException;
 import java.util.Arrays;
@@ -37,13 +37,16 @@ public final class DjlGuardSession implements AutoCloseable {
     private final GradientActuator actuator = new GradientActuator();
 
     private Trainer trainer;
+    private Trainer prepared;
     private GradientInspector inspector;
     private GatedParameterServer gate;
     private Optimizer optimizer;
     private TrainingSnapshot snapshot;
     private long step;
     private boolean warnedDirectSkip;
+    private boolean broken;
     private final List<String> pendingWarnings = new java.util.ArrayList<>();
+    private final Map<String, Object> headerExtra = new LinkedHashMap<>();
 
     /**
      * @param config the configuration
@@ -53,8 +56,6 @@ public final class DjlGuardSession implements AutoCloseable {
         this.guard = new Guard(config);
         this.attachment = attachment;
     }
-
-    private final Map<String, Object> headerExtra = new LinkedHashMap<>();
 
     /**
      * Adds a fact to the run header (written at the first step).
@@ -75,8 +76,6 @@ public final class DjlGuardSession implements AutoCloseable {
     public long steps() {
         return step;
     }
-
-    private boolean broken;
 
     /**
      * Turns the guard off for the rest of the run after an unexpected internal error: one warning, and
@@ -116,6 +115,12 @@ public final class DjlGuardSession implements AutoCloseable {
     public void prepare(Trainer t, boolean useGate) {
         if (!guard.active()) {
             return;
+        }
+        if (t != prepared) {
+            // a new trainer: its own parameter server and optimizer
+            prepared = t;
+            gate = null;
+            optimizer = null;
         }
         if (!"agent".equals(attachment)) {
             // a guard the application wired itself wins over the agent
