@@ -14,12 +14,9 @@ import java.util.Random;
  * units and a frozen effective learning rate. Clipping cannot help: Adam divides the gradient by its own
  * running scale, so a clipped gradient still produces a full-size step.
  */
-public final class AdamOvershootScenario extends Scenario {
+public final class AdamOvershootScenario extends LearningRateScenario {
 
     static final int FEATURES = 16;
-
-    private final float tunedLr;
-    private final float factor;
 
     /** A hundred times the tuned learning rate (lr 1.0; the tuned 0.01 is the best of a sweep over 0.003, 0.01, 0.03). */
     public AdamOvershootScenario() {
@@ -27,13 +24,12 @@ public final class AdamOvershootScenario extends Scenario {
     }
 
     AdamOvershootScenario(float tunedLr, float factor) {
-        this.tunedLr = tunedLr;
-        this.factor = factor;
+        super(tunedLr, factor);
     }
 
     @Override
     public String name() {
-        return "adam-overshoot-lr" + (int) factor + "x";
+        return nameWithFactor("adam-overshoot");
     }
 
     @Override
@@ -44,18 +40,8 @@ public final class AdamOvershootScenario extends Scenario {
     }
 
     @Override
-    public String referenceSetup() {
-        return "same model and data at the tuned learning rate " + tunedLr;
-    }
-
-    @Override
     public float documentedReferenceLoss() {
         return 0.0594f;
-    }
-
-    @Override
-    public float learningRate(Variant variant) {
-        return variant == Variant.EXPLODING ? tunedLr * factor : tunedLr;
     }
 
     @Override

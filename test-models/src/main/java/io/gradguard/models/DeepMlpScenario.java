@@ -13,14 +13,11 @@ import java.util.Random;
  * times the stable step size the momentum iterate overshoots, the gradient norm grows geometrically
  * and the weights overflow to NaN within the first few dozen steps.
  */
-public final class DeepMlpScenario extends Scenario {
+public final class DeepMlpScenario extends LearningRateScenario {
 
     static final int FEATURES = 16;
     static final int DEPTH = 10;
     static final int WIDTH = 64;
-
-    private final float tunedLr;
-    private final float factor;
 
     /** The set-up: the tuned learning rate and five times it. */
     public DeepMlpScenario() {
@@ -34,13 +31,12 @@ public final class DeepMlpScenario extends Scenario {
      * @param factor how many times the tuned rate the exploding variant uses
      */
     public DeepMlpScenario(float tunedLr, float factor) {
-        this.tunedLr = tunedLr;
-        this.factor = factor;
+        super(tunedLr, factor);
     }
 
     @Override
     public String name() {
-        return "deep-mlp-sgd-momentum-lr" + (int) factor + "x";
+        return nameWithFactor("deep-mlp-sgd-momentum");
     }
 
     @Override
@@ -51,18 +47,8 @@ public final class DeepMlpScenario extends Scenario {
     }
 
     @Override
-    public String referenceSetup() {
-        return "same model and data at the tuned learning rate " + tunedLr;
-    }
-
-    @Override
     public float documentedReferenceLoss() {
         return 0.0830f;
-    }
-
-    @Override
-    public float learningRate(Variant variant) {
-        return variant == Variant.EXPLODING ? tunedLr * factor : tunedLr;
     }
 
     @Override
