@@ -13,7 +13,7 @@ import java.util.Random;
  * A small, seeded training set-up that explodes for a known reason, with a tuned stable reference.
  *
  * <p>Every scenario trains for one pass over {@link #steps()} batches; the final loss is measured on a
- * fixed, clean evaluation set (see {@link ScenarioRun#evalLoss()}). Scenarios depend on the engine only,
+ * fixed, clean evaluation set (see {@link ScenarioRun#evalLoss(ai.djl.training.Trainer)}). Scenarios depend on the engine only,
  * never on GradGuard, so that every module's tests, the samples and the benchmarks can share them.
  */
 public abstract class Scenario {
