@@ -49,6 +49,9 @@ class JsonlEventLogTest {
         assertThat(run.get("params").get("w").asLong()).isEqualTo(4);
         assertThat(run.get("params").has("b\\n")).isTrue();
         assertThat(run.get("config").get("policy").asText()).isEqualTo("auto");
+        assertThat(run.get("config").get("spike.z").isNumber()).isTrue();
+        assertThat(run.get("config").get("spike.z").asDouble()).isEqualTo(6.0);
+        assertThat(run.get("config").get("layers.every").asInt()).isEqualTo(2);
         assertThat(run.get("snapshot_bytes").asLong()).isEqualTo(20);
 
         JsonNode step0 = lines.stream().filter(n -> n.get("type").asText().equals("step")).findFirst().orElseThrow();

@@ -80,7 +80,8 @@ public final class JsonlEventLog implements GuardListener, AutoCloseable {
         for (RunInfo.Parameter p : info.parameters()) {
             params.put(p.name(), p.size());
         }
-        Map<String, Object> cfg = new LinkedHashMap<>(config.asMap());
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        config.asMap().forEach((k, v) -> cfg.put(k, typed(v)));
         Json j = new Json()
                 .put("type", "run")
                 .put("version", VERSION)
@@ -92,6 +93,19 @@ public final class JsonlEventLog implements GuardListener, AutoCloseable {
                 .put("time", java.time.Instant.now().toString());
         info.extra().forEach(j::putAny);
         line(j);
+    }
+
+    /** Config values as JSON numbers where they are numbers; text stays text. */
+    private static Object typed(String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException notLong) {
+            try {
+                return Double.parseDouble(v);
+            } catch (NumberFormatException notNumber) {
+                return v;
+            }
+        }
     }
 
     @Override
