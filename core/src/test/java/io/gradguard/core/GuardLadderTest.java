@@ -190,6 +190,23 @@ class GuardLadderTest {
     }
 
     @Test
+    void batchesAfterARollbackAreSkippedWhenAsked() {
+        Recorder rec = new Recorder();
+        Guard g = guard(GuardConfig.custom().rollbackSkip(2).build(), rec);
+        long step = 0;
+        for (; step < 60; step++) {
+            feed(g, step, 1.0, 1.0);
+        }
+        for (int k = 0; k < 3; k++) {
+            feed(g, step++, Double.NaN, 1.0);
+        }
+        assertThat(rec.of(EventKind.ROLLBACK).get(0).data()).containsEntry("skip_batches", 2).containsEntry("to_step", 50L);
+        assertThat(feed(g, step++, 1.0, 1.0).action()).isEqualTo(Action.SKIP);
+        assertThat(feed(g, step++, 1.0, 1.0).action()).isEqualTo(Action.SKIP);
+        assertThat(feed(g, step++, 1.0, 1.0).action()).isEqualTo(Action.STEP);
+    }
+
+    @Test
     void rollbackBudgetEndsInAnAbortWithADiagnosis() {
         Recorder rec = new Recorder();
         Guard g = guard(GuardConfig.custom().rollbackMax(2).build(), rec);

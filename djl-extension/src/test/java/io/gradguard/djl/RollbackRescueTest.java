@@ -73,6 +73,12 @@ class RollbackRescueTest {
         double lowest = scales.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         assertThat(lowest).isLessThan(1.0);
         assertThat(scales.get(scales.size() - 1)).as("re-warmed above the lowest cut").isGreaterThan(lowest);
+        // the same rescue with the snapshot in host memory ends bit-identically
+        Train.Result onHost = Train.listener(s, Variant.EXPLODING,
+                GuardConfig.custom().snapshotLocation(io.gradguard.core.SnapshotLocation.HOST).build(), dir.resolve("host.jsonl"));
+        assertThat(onHost.evalLoss()).isEqualTo(auto.evalLoss());
+        assertThat(onHost.summary().rollbacks()).isEqualTo(auto.summary().rollbacks());
+        assertThat(onHost.lines().get(0).path("snapshot_location").asText()).isEqualTo("host");
         System.out.printf("%s: reference %.4f, unguarded %s, clip-only adaptive %s (%s), clip-only 1.0 %s (%s), auto %.4f (%s)%n",
                 s, reference, unguarded, clipOnly.thrown() != null ? "halted" : clipOnly.evalLoss(), clipOnly.summary(),
                 clipFixed.thrown() != null ? "halted" : clipFixed.evalLoss(), clipFixed.summary(), auto.evalLoss(), auto.summary());

@@ -145,8 +145,12 @@ public final class TrainingSnapshot implements AutoCloseable {
                 } else if (e.getValue() instanceof Held h) {
                     Object live = f.get(optimizer);
                     if (live instanceof NDArray a && a.getShape().equals(h.array.getShape())) {
-                        try (NDArray moved = h.array.toDevice(a.getDevice(), true)) {
-                            a.set(ALL, moved);
+                        if (a.getDevice().equals(h.array.getDevice())) {
+                            a.set(ALL, h.array);
+                        } else {
+                            try (NDArray moved = h.array.toDevice(a.getDevice(), true)) {
+                                a.set(ALL, moved);
+                            }
                         }
                     } else {
                         f.set(optimizer, materialize(h));
@@ -203,7 +207,10 @@ public final class TrainingSnapshot implements AutoCloseable {
     }
 
     private NDArray copy(NDArray src) {
-        NDArray c = onHost ? src.toDevice(Device.cpu(), true) : src.duplicate();
+        // toDevice to the array's own device may return an alias of it rather than a copy (PyTorch's
+        // tensor.to), so a host snapshot of a CPU array is a duplicate too
+        boolean move = onHost && !src.getDevice().equals(Device.cpu());
+        NDArray c = move ? src.toDevice(Device.cpu(), true) : src.duplicate();
         c.detach();
         return c;
     }

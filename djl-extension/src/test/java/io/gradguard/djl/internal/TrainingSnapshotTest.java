@@ -49,13 +49,14 @@ class TrainingSnapshotTest {
         return out;
     }
 
-    @Test
-    void restoreIsBitExactForParametersAndAdamState() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "on host: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void restoreIsBitExactForParametersAndAdamState(boolean onHost) throws Exception {
         try (ScenarioRun run = new CorruptedBatchScenario().open(Variant.REFERENCE); Trainer t = run.newTrainer()) {
             run.trainByHand(t, (tr, loss) -> tr.step(), 20);
             Optimizer opt = OptimizerAccess.optimizer(t);
             GradientInspector insp = new GradientInspector(t);
-            try (TrainingSnapshot snap = new TrainingSnapshot(insp, opt, false)) {
+            try (TrainingSnapshot snap = new TrainingSnapshot(insp, opt, onHost)) {
                 snap.take(20);
                 assertThat(snap.uncaptured()).isEmpty();
                 float[][] params = hostParams(insp);
