@@ -92,7 +92,7 @@ public class GradGuardListener extends TrainingListenerAdapter implements AutoCl
         NDArray loss = null;
         try {
             loss = batchLoss(trainer, batchData);
-            Decision d = session.inspect(trainer, loss);
+            Decision d = session.inspect(trainer, loss, batchData);
             session.armForStep(d);
         } catch (GradGuardDivergedException halt) {
             throw halt;

@@ -7,6 +7,7 @@ import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.DivergenceCheckTrainingListener;
+import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import io.gradguard.core.Action;
@@ -47,6 +48,9 @@ public final class DjlGuardSession implements AutoCloseable {
     private boolean broken;
     private final List<String> pendingWarnings = new java.util.ArrayList<>();
     private final Map<String, Object> headerExtra = new LinkedHashMap<>();
+    private final List<DeferredEvaluatorListener> evaluators = new java.util.ArrayList<>();
+    private Object lastBatch;
+    private boolean lastApplied;
 
     /**
      * @param config the configuration
@@ -165,6 +169,10 @@ public final class DjlGuardSession implements AutoCloseable {
                 TrainingListener l = listeners.get(i);
                 if (l instanceof DivergenceCheckTrainingListener) {
                     listeners.set(i, new GuardedDivergenceCheck(l, this::acts));
+                } else if (l instanceof EvaluatorTrainingListener e && !(l instanceof DeferredEvaluatorListener)) {
+                    DeferredEvaluatorListener d = new DeferredEvaluatorListener(e, this);
+                    evaluators.add(d);
+                    listeners.set(i, d);
                 }
             }
         } catch (UnsupportedOperationException e) {
@@ -217,9 +225,40 @@ public final class DjlGuardSession implements AutoCloseable {
      * @return the decision (already published to the event log)
      */
     public Decision inspect(Trainer t, NDArray loss) {
+        return inspect(t, loss, null);
+    }
+
+    /**
+     * Like {@link #inspect(Trainer, NDArray)}, for the batch DJL handed to listeners (so that a deferred
+     * evaluator listener knows which batch the decision is about).
+     *
+     * @param t the trainer
+     * @param loss the batch loss, or null
+     * @param batch the listeners' batch data, or null
+     * @return the decision
+     */
+    public Decision inspect(Trainer t, NDArray loss, Object batch) {
         if (!guard.active()) {
             return Decision.step();
         }
+        Decision d = decide(t, loss);
+        lastBatch = batch;
+        lastApplied = d.applies();
+        for (DeferredEvaluatorListener e : evaluators) {
+            e.decided(d.applies());
+        }
+        return d;
+    }
+
+    /**
+     * @param batch the listeners' batch data
+     * @return whether the guard applied the update of that batch, or null when it has not decided on it
+     */
+    Boolean appliedFor(Object batch) {
+        return batch != null && batch == lastBatch ? lastApplied : null;
+    }
+
+    private Decision decide(Trainer t, NDArray loss) {
         bind(t);
         long current = step++;
         boolean due = guard.layersDue(current);
