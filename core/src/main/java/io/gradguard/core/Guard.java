@@ -277,8 +277,6 @@ public final class Guard implements AutoCloseable {
         boolean lossSpike = s.lossKnown() && lossDetector.isSpike(s.loss());
         boolean lossOutlier = s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio()
                 && norm > normDetector.typical() * config.spikeRatio();
-        int grown = paramTracker.mostGrown(s.paramGradNorms());
-        String param = grown >= 0 && grown < names.size() ? names.get(grown) : null;
         consecutiveLossSpikes = lossSpike ? consecutiveLossSpikes + 1 : 0;
         if (lossSpike) {
             event(s.step(), EventKind.LOSS_SPIKE, "loss " + fmt(s.loss()) + " is " + fmt(lossDetector.ratio(s.loss()))
@@ -287,11 +285,11 @@ public final class Guard implements AutoCloseable {
         if (auto && (normOutlier || lossOutlier)) {
             String why = "outlier batch: gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm)) + "x typical"
                     + (lossOutlier ? ", loss " + fmt(lossDetector.ratio(s.loss())) + "x typical" : "");
-            noteBad(param);
+            noteBad(mostGrownParam(s));
             if (consecutiveSkips < config.skipMax()) {
                 consecutiveSkips++;
                 healthyStreak = 0;
-                event(s.step(), EventKind.SPIKE, why + "; batch skipped", param);
+                event(s.step(), EventKind.SPIKE, why + "; batch skipped", mostGrownParam(s));
                 return Decision.skip(why);
             }
             Decision r = rollbackOrNull(s.step(), consecutiveSkips + 1 + " outlier batches in a row (" + why + ")");
@@ -300,7 +298,7 @@ public final class Guard implements AutoCloseable {
             }
         }
         if (auto && consecutiveLossSpikes >= config.lossPatience()) {
-            noteBad(param);
+            noteBad(mostGrownParam(s));
             Decision r = rollbackOrNull(s.step(), consecutiveLossSpikes + " loss spikes in a row");
             if (r != null) {
                 return r;
@@ -314,14 +312,14 @@ public final class Guard implements AutoCloseable {
             if (normSpike) {
                 if (consecutiveSpikeClips == 0) {
                     event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " (" + fmt(normDetector.ratio(norm))
-                            + "x typical) above the clip threshold " + fmt(threshold) + "; clipped by " + fmt(coef), param);
+                            + "x typical) above the clip threshold " + fmt(threshold) + "; clipped by " + fmt(coef), mostGrownParam(s));
                 }
-                noteBad(param);
+                noteBad(mostGrownParam(s));
                 consecutiveSpikeClips++;
                 if (consecutiveSpikeClips >= config.growthSteps()) {
                     String why = consecutiveSpikeClips + " consecutive spikes clipped: the gradient norm keeps growing (now "
                             + fmt(norm) + ", typical " + fmt(normDetector.typical()) + ")";
-                    event(s.step(), EventKind.GROWTH, why, param);
+                    event(s.step(), EventKind.GROWTH, why, mostGrownParam(s));
                     Decision r = auto ? rollbackOrNull(s.step(), why) : null;
                     if (r != null) {
                         return r;
@@ -336,7 +334,7 @@ public final class Guard implements AutoCloseable {
             consecutiveSpikeClips = 0;
             if (!acts && normSpike) {
                 event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm))
-                        + "x typical (threshold " + fmt(threshold) + "); monitor policy: not clipped", param);
+                        + "x typical (threshold " + fmt(threshold) + "); monitor policy: not clipped", mostGrownParam(s));
             }
         }
         consecutiveSkips = 0;
@@ -367,6 +365,12 @@ public final class Guard implements AutoCloseable {
             return Decision.stepAndSnapshot();
         }
         return d;
+    }
+
+    /** The parameter whose gradient grew most over its typical norm; computed only when an event needs it. */
+    private String mostGrownParam(StepStats s) {
+        int grown = paramTracker.mostGrown(s.paramGradNorms());
+        return grown >= 0 && grown < names.size() ? names.get(grown) : null;
     }
 
     private boolean snapshotDue(long step) {
