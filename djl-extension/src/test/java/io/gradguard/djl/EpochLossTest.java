@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Model;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
@@ -30,19 +29,7 @@ class EpochLossTest {
         Engine.getInstance().setRandomSeed(3);
         try (Model model = Model.newInstance("epoch-loss")) {
             model.setBlock(Linear.builder().setUnits(1).build());
-            NDManager m = model.getNDManager();
-            float[] x = new float[16 * 4];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) Math.sin(i * 0.7);
-            }
-            x[2 * 4 * 4] = Float.NaN; // one value of the third batch
-            float[] y = new float[16];
-            for (int i = 0; i < y.length; i++) {
-                y[i] = i % 3;
-            }
-            ArrayDataset data = new ArrayDataset.Builder()
-                    .setData(m.create(x, new Shape(16, 4))).optLabels(m.create(y, new Shape(16, 1)))
-                    .setSampling(4, false).build();
+            ArrayDataset data = TinyData.regression(model.getNDManager(), 1f, true);
             DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.l2Loss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
                     .addTrainingListeners(listeners);

@@ -49,21 +49,7 @@ class GateTest {
         Engine.getInstance().setRandomSeed(3);
         Model model = Model.newInstance("gate");
         model.setBlock(Linear.builder().setUnits(1).build());
-        NDManager m = model.getNDManager();
-        float[] x = new float[16 * 4];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) Math.sin(i * 0.7) * 3;
-        }
-        if (nanInThirdBatch) {
-            x[2 * 4 * 4] = Float.NaN;
-        }
-        float[] y = new float[16];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = i % 3;
-        }
-        ArrayDataset data = new ArrayDataset.Builder()
-                .setData(m.create(x, new Shape(16, 4))).optLabels(m.create(y, new Shape(16, 1)))
-                .setSampling(4, false).build();
+        ArrayDataset data = io.gradguard.djl.TinyData.regression(model.getNDManager(), 3f, nanInThirdBatch);
         Sgd.Builder sgd = Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR));
         if (momentum > 0) {
             sgd.optMomentum(momentum);
@@ -74,7 +60,7 @@ class GateTest {
         }
         Trainer t = model.newTrainer(cfg);
         t.initialize(new Shape(4, 4));
-        return new Setup(model, t, data, m);
+        return new Setup(model, t, data, model.getNDManager());
     }
 
     private static float[] weights(Trainer t) {
