@@ -233,6 +233,37 @@ public final class Guard implements AutoCloseable {
         return d;
     }
 
+    /**
+     * The thresholds under which {@link #decide} will act on the next step, for adapters that must act
+     * inside a graph before the step's numbers reach Java. {@code plan(step).predict(norm, loss)} equals
+     * the action {@code decide} then returns for those numbers, unless {@code decide} rolls back or
+     * aborts (which the adapter applies after the step).
+     *
+     * @param step the index of the next step
+     * @return the plan; does not change the guard
+     */
+    public StepPlan plan(long step) {
+        double inf = Double.POSITIVE_INFINITY;
+        if (!active() || state == GuardState.HALTED) {
+            return new StepPlan(step, inf, inf, inf, inf, inf, inf, false, false, false, 1.0);
+        }
+        boolean acts = config.policy().acts();
+        boolean auto = config.policy() == Policy.AUTO;
+        boolean outliersSkip = auto && (consecutiveSkips < config.skipMax() || (rollbackEnabled() && snapshotStep >= 0));
+        double normTypical = normDetector.count() > 0 ? normDetector.typical() : Double.NaN;
+        double lossTypical = lossDetector.count() > 0 ? lossDetector.typical() : Double.NaN;
+        double skipNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.skipRatio() : inf;
+        double skipLoss = outliersSkip && lossDetector.count() > 0 && normDetector.count() > 0
+                ? lossTypical * config.skipRatio() : inf;
+        double skipLossNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.spikeRatio() : inf;
+        double clip = acts ? (fixedClip != null ? fixedClip.threshold() : normDetector.threshold()) : inf;
+        boolean snapshot = rollbackEnabled() && (snapshotStep < 0
+                || (healthyStreak + 1 >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
+                        && step - snapshotStep >= config.snapshotEvery()));
+        return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(),
+                lossDetector.threshold(), acts, acts && skipRemaining > 0, snapshot, schedule.scale());
+    }
+
     private Decision decideNonFinite(StepStats s) {
         nonFinite++;
         consecutiveNonFinite++;
