@@ -1,0 +1,234 @@
+package io.gradguard.tensorflow.internal;
+
+import io.gradguard.core.Action;
+import io.gradguard.core.Decision;
+import io.gradguard.core.Guard;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.core.RunInfo;
+import io.gradguard.core.StepPlan;
+import io.gradguard.core.StepStats;
+import io.gradguard.tensorflow.GradGuardDivergedException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * One guarded TensorFlow training run: before each run of the train op it feeds the guard's
+ * {@link StepPlan} and asks for the stats vector; after it, it hands the numbers to the {@link Guard}
+ * and carries out a rollback or a halt. Shared by the API and the agent.
+ *
+ * <p>Fail-open: an unexpected error while reading the numbers disables the guard with one warning; the
+ * graph then runs on its default plan, which still skips non-finite steps.
+ */
+public final class TfGuardSession implements AutoCloseable {
+
+    private final GuardedGraph graph;
+    private final Guard guard;
+    private final String attachment;
+    private long step;
+    private boolean begun;
+    private boolean disabled;
+    private boolean warnedMismatch;
+    private long mismatches;
+
+    /** A run in flight: the plan fed to it. */
+    public static final class Pending implements AutoCloseable {
+        final StepPlan plan;
+        final TFloat64 planTensor;
+
+        Pending(StepPlan plan, TFloat64 planTensor) {
+            this.plan = plan;
+            this.planTensor = planTensor;
+        }
+
+        /** @return the plan fed to this run */
+        public StepPlan plan() {
+            return plan;
+        }
+
+        @Override
+        public void close() {
+            planTensor.close();
+        }
+    }
+
+    /**
+     * @param graph the guarded graph
+     * @param config the configuration
+     * @param attachment how the guard is attached ("api", "agent")
+     */
+    public TfGuardSession(GuardedGraph graph, GuardConfig config, String attachment) {
+        this.graph = graph;
+        this.guard = new Guard(config);
+        this.attachment = attachment;
+    }
+
+    /** @return the guard */
+    public Guard guard() {
+        return guard;
+    }
+
+    /** @return the guarded graph */
+    public GuardedGraph graph() {
+        return graph;
+    }
+
+    /** @return steps where the graph's action and the guard's decision differed (should be 0) */
+    public long mismatches() {
+        return mismatches;
+    }
+
+    /** @return true when the guard has stepped aside after an internal error */
+    public boolean disabled() {
+        return disabled;
+    }
+
+    /**
+     * Adds the plan feed and the stats fetch to a runner that runs the train op. The stats fetch is
+     * the runner's last fetch.
+     *
+     * @param runner the runner, before {@code run()}
+     * @return the run in flight, or null when the guard is inactive
+     */
+    public synchronized Pending beforeRun(Session.Runner runner) {
+        if (disabled || !guard.active()) {
+            return null;
+        }
+        try {
+            if (!begun) {
+                begin();
+            }
+            StepPlan plan = guard.plan(step);
+            TFloat64 t = TFloat64.vectorOf(plan.toArray());
+            runner.feed(graph.plan(), t);
+            runner.fetch(graph.stats());
+            return new Pending(plan, t);
+        } catch (RuntimeException e) {
+            disable("could not prepare the run: " + e);
+            return null;
+        }
+    }
+
+    private void begin() {
+        begun = true;
+        List<RunInfo.Parameter> params = new ArrayList<>();
+        for (int i = 0; i < graph.names().size(); i++) {
+            params.add(new RunInfo.Parameter(graph.names().get(i), graph.sizes().get(i)));
+        }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("optimizer", graph.optimizerName());
+        extra.put("optimizer_state_variables", graph.stateNames().size());
+        extra.put("loss_known", graph.lossKnown());
+        guard.begin(new RunInfo("TensorFlow Java " + TensorFlow.version() + " (graph mode)",
+                "session default", attachment, params, extra));
+    }
+
+    /**
+     * Reads the step's numbers from the result, decides, and carries out a rollback or a halt.
+     *
+     * @param session the session that ran the step (for the rare restore run)
+     * @param result the run's result; the stats are its last output
+     * @param pending what {@link #beforeRun} returned
+     * @throws GradGuardDivergedException when the guard halts the run
+     */
+    public synchronized void afterRun(Session session, Result result, Pending pending) {
+        if (pending == null || disabled) {
+            return;
+        }
+        Decision d;
+        long thisStep = step;
+        boolean applied;
+        boolean snapped;
+        double coef;
+        try {
+            TFloat64 stats = (TFloat64) result.get(result.size() - 1);
+            int n = graph.names().size();
+            double[] norms = new double[n];
+            for (int i = 0; i < n; i++) {
+                norms[i] = Math.sqrt(stats.getDouble(i));
+            }
+            double norm = stats.getDouble(n);
+            double loss = stats.getDouble(n + 1);
+            applied = stats.getDouble(n + 2) > 0.5;
+            coef = stats.getDouble(n + 3);
+            snapped = stats.getDouble(n + 4) > 0.5;
+            StepStats s = new StepStats(thisStep, graph.lossKnown() ? loss : Double.NaN, graph.lossKnown(), norm, norms);
+            step++;
+            d = guard.decide(s, weightNorms(session));
+        } catch (RuntimeException e) {
+            disable("could not read the step's numbers: " + e);
+            return;
+        }
+        switch (d.action()) {
+            case STEP, CLIP, SKIP -> check(thisStep, d, applied, coef, snapped);
+            case ROLLBACK -> restore(session);
+            case ABORT -> {
+                if (guard.snapshotStep() >= 0) {
+                    restore(session);
+                }
+                throw new GradGuardDivergedException(thisStep, d.reason());
+            }
+        }
+    }
+
+    private void check(long s, Decision d, boolean applied, double coef, boolean snapped) {
+        Action graphAction = !applied ? Action.SKIP : coef < 1.0 ? Action.CLIP : Action.STEP;
+        boolean same = graphAction == d.action() && (d.action() != Action.CLIP || coef == d.clipCoef())
+                && snapped == d.snapshot();
+        if (same) {
+            return;
+        }
+        mismatches++;
+        if (!warnedMismatch) {
+            warnedMismatch = true;
+            guard.warning(s, "the graph did " + graphAction + (graphAction == Action.CLIP ? " x" + coef : "")
+                    + (snapped ? " with a snapshot" : "") + " but the guard decided " + d.action()
+                    + (d.snapshot() ? " with a snapshot" : "") + "; please report this");
+        }
+        if (snapped != d.snapshot()) {
+            guard.disableRollback("the in-graph snapshot and the guard disagree about which step it holds");
+        }
+    }
+
+    private void restore(Session session) {
+        try (Result r = session.runner().addTarget(graph.restore()).run()) {
+            // nothing to read: the restore is the run's effect
+        }
+    }
+
+    private Supplier<double[]> weightNorms(Session session) {
+        return () -> {
+            try (Result r = session.runner().fetch(graph.weightNorms()).run()) {
+                Tensor t = r.get(0);
+                TFloat64 w = (TFloat64) t;
+                double[] out = new double[(int) w.size()];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = w.getDouble(i);
+                }
+                return out;
+            } catch (RuntimeException e) {
+                return null;
+            }
+        };
+    }
+
+    private void disable(String why) {
+        if (!disabled) {
+            disabled = true;
+            guard.warning(step, "GradGuard stepped aside: " + why + "; the graph still skips non-finite steps");
+        }
+    }
+
+    /** Writes the run summary and closes the event log. */
+    @Override
+    public synchronized void close() {
+        guard.close();
+    }
+}

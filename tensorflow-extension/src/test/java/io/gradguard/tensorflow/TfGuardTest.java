@@ -1,0 +1,256 @@
+package io.gradguard.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.gradguard.core.Action;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.core.Policy;
+import io.gradguard.core.StepPlan;
+import io.gradguard.core.event.StepRecord;
+import io.gradguard.models.tf.TfMlpScenario;
+import io.gradguard.tensorflow.internal.GuardedGraph;
+import io.gradguard.tensorflow.internal.TfClaims;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.framework.optimizers.Adam;
+import org.tensorflow.framework.optimizers.Optimizer;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.family.TType;
+
+/** GradGuard on real TensorFlow Java graph-mode training. */
+class TfGuardTest {
+
+    private static final TfMlpScenario SC = new TfMlpScenario();
+    private static final float TUNED = TfMlpScenario.TUNED_SGD_MOMENTUM_LR;
+
+    @Test
+    void sgdMomentumAtTenTimesTheTunedRateExplodesUnguardedAndConvergesGuarded() {
+        TfTrain.Result reference = TfTrain.bare(SC, TfMlpScenario::sgdMomentum, TUNED);
+        TfTrain.Result bare = TfTrain.bare(SC, TfMlpScenario::sgdMomentum, TfMlpScenario.EXPLODING_SGD_MOMENTUM_LR);
+        TfTrain.Result guarded = TfTrain.guarded(SC, TfMlpScenario::sgdMomentum, TfMlpScenario.EXPLODING_SGD_MOMENTUM_LR, GuardConfig.ofDefaults(), null);
+        System.out.printf(Locale.ROOT, "tf-mlp-sgd-momentum-lr10x: reference %.4f, unguarded %s (first NaN loss at step %d),"
+                + " guarded %.4f (%s)%n", reference.evalLoss(), bare.evalLoss(), bare.firstNonFinite(), guarded.evalLoss(),
+                guarded.summary());
+        assertThat(reference.evalLoss()).isFinite();
+        assertThat(bare.evalLoss()).isNaN();
+        assertThat(bare.firstNonFinite()).isGreaterThanOrEqualTo(0);
+        assertThat(guarded.thrown()).isNull();
+        assertThat(guarded.firstNonFinite()).isEqualTo(-1);
+        assertThat(guarded.evalLoss()).isFinite().isLessThan(2.5f * reference.evalLoss());
+        assertThat(guarded.summary().rollbacks()).isGreaterThanOrEqualTo(1);
+        assertThat(guarded.mismatches()).isZero();
+    }
+
+    @Test
+    void healthyRunsEndWithExactlyTheUnguardedLoss() {
+        for (float lr : new float[] {TUNED, 2 * TUNED}) {
+            TfTrain.Result bare = TfTrain.bare(SC, TfMlpScenario::sgdMomentum, lr);
+            TfTrain.Result guarded = TfTrain.guarded(SC, TfMlpScenario::sgdMomentum, lr, GuardConfig.ofDefaults(), null);
+            assertThat(guarded.evalLoss()).as("momentum lr %s", lr).isEqualTo(bare.evalLoss());
+            assertThat(guarded.summary().clipped() + guarded.summary().skipped() + guarded.summary().rollbacks()).isZero();
+        }
+        TfTrain.Result bareSgd = TfTrain.bare(SC, TfMlpScenario::sgd, 0.05f);
+        TfTrain.Result guardedSgd = TfTrain.guarded(SC, TfMlpScenario::sgd, 0.05f, GuardConfig.ofDefaults(), null);
+        assertThat(guardedSgd.evalLoss()).isEqualTo(bareSgd.evalLoss());
+        // Not Adam: tensorflow-framework 1.1.0's Adam updates its beta powers with no control dependency on
+        // the ApplyAdam ops, so even two unguarded Adam runs of this graph end with different losses.
+    }
+
+    /** Every variable a rollback must restore, read from the session. */
+    private static List<float[]> state(Session s, TfMlpScenario.Model m, Adam adam) throws Exception {
+        List<Output<TFloat32>> outs = new ArrayList<>();
+        for (Variable<TFloat32> v : m.variables) {
+            outs.add(v.asOutput());
+            outs.add(adam.getSlot(v.asOutput(), "m").orElseThrow().asOutput());
+            outs.add(adam.getSlot(v.asOutput(), "v").orElseThrow().asOutput());
+        }
+        for (String f : new String[] {"betaOnePower", "betaTwoPower"}) {
+            Field field = Adam.class.getDeclaredField(f);
+            field.setAccessible(true);
+            @SuppressWarnings("unchecked")
+            Variable<TFloat32> p = (Variable<TFloat32>) field.get(adam);
+            outs.add(p.asOutput());
+        }
+        List<float[]> values = new ArrayList<>();
+        Session.Runner r = s.runner();
+        outs.forEach(r::fetch);
+        try (Result res = r.run()) {
+            for (int i = 0; i < outs.size(); i++) {
+                TFloat32 t = (TFloat32) res.get(i);
+                float[] a = new float[(int) t.size()];
+                t.asRawTensor().data().asFloats().read(a);
+                values.add(a);
+            }
+        }
+        return values;
+    }
+
+    private static void assertSameState(List<float[]> actual, List<float[]> expected, String what) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < actual.size(); i++) {
+            assertThat(Arrays.equals(actual.get(i), expected.get(i))).as("%s: state array %d", what, i).isTrue();
+        }
+    }
+
+    @Test
+    void adamSkipsLeaveEverythingUntouchedAndARollbackRestoresParametersMomentsAndBetaPowersExactly() throws Exception {
+        List<StepRecord> steps = new ArrayList<>();
+        try (TfMlpScenario.Model m = SC.build()) {
+            Adam adam = new Adam(m.graph, 0.01f);
+            GuardedOptimizer opt = GuardedOptimizer.wrap(adam, GuardConfig.ofDefaults());
+            Op train = opt.minimize(m.loss, "train");
+            opt.guard().addListener(new io.gradguard.core.event.GuardListener() {
+                @Override
+                public void onStep(StepRecord r) {
+                    steps.add(r);
+                }
+            });
+            try (Session s = TfMlpScenario.session(m.graph)) {
+                TfMlpScenario.Data d = SC.trainData();
+                float[] xs = new float[TfMlpScenario.BATCH * TfMlpScenario.IN];
+                float[] ys = new float[TfMlpScenario.BATCH];
+                float[] nan = new float[TfMlpScenario.BATCH];
+                Arrays.fill(nan, Float.NaN);
+                s.initialize();
+                List<float[]> initial = state(s, m, adam);
+                d.next(xs, ys);
+                TfMlpScenario.run(s, m, xs, ys, (ss, r) -> opt.run(ss, r.addTarget(train)));
+                List<float[]> afterOne = state(s, m, adam);
+                assertThat(Arrays.equals(afterOne.get(0), initial.get(0))).as("a healthy step moves the weights").isFalse();
+                d.next(xs, ys);
+                // two NaN batches: skipped, nothing moves (parameters, m, v, beta powers)
+                TfMlpScenario.run(s, m, xs, nan, (ss, r) -> opt.run(ss, r.addTarget(train)));
+                TfMlpScenario.run(s, m, xs, nan, (ss, r) -> opt.run(ss, r.addTarget(train)));
+                assertSameState(state(s, m, adam), afterOne, "after two skipped steps");
+                // a train op run without the guard's runner still skips a NaN batch in the graph
+                TfMlpScenario.run(s, m, xs, nan, (ss, r) -> r.addTarget(train).run());
+                assertSameState(state(s, m, adam), afterOne, "after an unfed NaN step");
+                // the third non-finite step in a row the guard sees: rollback to the snapshot before step 0
+                TfMlpScenario.run(s, m, xs, nan, (ss, r) -> opt.run(ss, r.addTarget(train)));
+                assertSameState(state(s, m, adam), initial, "after the rollback");
+                assertThat(opt.summary().rollbacks()).isEqualTo(1);
+                assertThat(opt.guard().lrScale()).isEqualTo(0.5);
+            }
+            opt.close();
+        }
+        assertThat(steps).extracting(StepRecord::action)
+                .containsExactly(Action.STEP, Action.SKIP, Action.SKIP, Action.ROLLBACK);
+    }
+
+    /** Runs one step of plain SGD from the same start: bare, or guarded with a hand-fed plan. */
+    private static float[] deltaOfFirstLayer(StepPlan plan, java.util.function.BiFunction<Graph, Float, Optimizer> optimizer) {
+        try (TfMlpScenario.Model m = SC.build()) {
+            Optimizer opt = optimizer.apply(m.graph, 0.01f);
+            Op train;
+            GuardedGraph gg = null;
+            if (plan == null) {
+                train = opt.minimize(m.loss, "train");
+            } else {
+                List<Optimizer.GradAndVar<?>> gv = opt.computeGradients(m.loss);
+                List<Optimizer.GradAndVar<? extends TType>> list = new ArrayList<>(gv);
+                TfClaims.beginBuild();
+                try {
+                    gg = GuardedGraph.build(opt, m.loss, list, "train");
+                } finally {
+                    TfClaims.endBuild();
+                }
+                train = gg.train();
+            }
+            GuardedGraph fed = gg;
+            try (Session s = TfMlpScenario.session(m.graph)) {
+                float[] xs = new float[TfMlpScenario.BATCH * TfMlpScenario.IN];
+                float[] ys = new float[TfMlpScenario.BATCH];
+                SC.trainData().next(xs, ys);
+                float[] before = read(s, m.variables.get(0));
+                try (TFloat64 p = fed == null ? null : TFloat64.vectorOf(plan.toArray())) {
+                    TfMlpScenario.run(s, m, xs, ys, (ss, r) -> fed == null ? r.addTarget(train).run()
+                            : r.feed(fed.plan(), p).addTarget(train).run());
+                }
+                float[] after = read(s, m.variables.get(0));
+                float[] delta = new float[before.length];
+                for (int i = 0; i < delta.length; i++) {
+                    delta[i] = after[i] - before[i];
+                }
+                return delta;
+            }
+        }
+    }
+
+    private static float[] read(Session s, Variable<TFloat32> v) {
+        try (Result r = s.runner().fetch(v).run()) {
+            TFloat32 t = (TFloat32) r.get(0);
+            float[] a = new float[(int) t.size()];
+            t.asRawTensor().data().asFloats().read(a);
+            return a;
+        }
+    }
+
+    private static StepPlan plan(double clipAbove, double lrScale) {
+        double inf = Double.POSITIVE_INFINITY;
+        return new StepPlan(0, clipAbove, inf, inf, inf, inf, inf, true, false, false, lrScale);
+    }
+
+    @Test
+    void clippingAndTheLearningRateScaleScaleTheUpdateInTheGraph() {
+        java.util.function.BiFunction<Graph, Float, Optimizer> adam = TfMlpScenario::adam;
+        for (var optimizer : List.<java.util.function.BiFunction<Graph, Float, Optimizer>>of(TfMlpScenario::sgd,
+                TfMlpScenario::sgdMomentum, adam)) {
+            float[] bare = deltaOfFirstLayer(null, optimizer);
+            float[] unchanged = deltaOfFirstLayer(plan(Double.POSITIVE_INFINITY, 1.0), optimizer);
+            if (optimizer != adam) {
+                // (TF Java's Adam races its beta-power update against ApplyAdam, so a bare Adam graph may
+                // take its first step with the second step's bias correction: no bit comparison there)
+                assertThat(unchanged).containsExactly(bare);
+            }
+            float[] quarter = deltaOfFirstLayer(plan(Double.POSITIVE_INFINITY, 0.25), optimizer);
+            for (int i = 0; i < bare.length; i++) {
+                assertThat(quarter[i]).isCloseTo(0.25f * unchanged[i], within(1e-6f + 1e-4f * Math.abs(unchanged[i])));
+            }
+        }
+        // clipping: SGD's update is linear in the gradient, so a clipped step is coef times the plain one
+        float[] bare = deltaOfFirstLayer(null, TfMlpScenario::sgd);
+        float[] clipped = deltaOfFirstLayer(plan(1e-3, 1.0), TfMlpScenario::sgd);
+        double ratio = 0;
+        for (int i = 0; i < bare.length; i++) {
+            if (Math.abs(bare[i]) > 1e-6) {
+                ratio = clipped[i] / bare[i];
+                break;
+            }
+        }
+        assertThat(ratio).isGreaterThan(0).isLessThan(1);
+        for (int i = 0; i < bare.length; i++) {
+            assertThat((double) clipped[i]).isCloseTo(ratio * bare[i], within(1e-7 + 1e-4 * Math.abs(bare[i])));
+        }
+    }
+
+    @Test
+    void policyOffBuildsThePlainUpdateAndASecondTrainOpIsRefused() {
+        try (TfMlpScenario.Model m = SC.build()) {
+            GuardedOptimizer off = GuardedOptimizer.wrap(TfMlpScenario.sgd(m.graph, 0.01f),
+                    GuardConfig.custom().policy(Policy.OFF).build());
+            off.minimize(m.loss, "train");
+            assertThat(off.guard()).isNull();
+            assertThat(m.graph.operation("gradguard/stats")).isNull();
+        }
+        try (TfMlpScenario.Model m = SC.build()) {
+            GuardedOptimizer opt = GuardedOptimizer.wrap(TfMlpScenario.sgd(m.graph, 0.01f), GuardConfig.ofDefaults());
+            opt.minimize(m.loss, "train");
+            assertThat(m.graph.operation("gradguard/stats")).isNotNull();
+            assertThatThrownBy(() -> opt.minimize(m.loss, "again")).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("already built its train op 'train'");
+        }
+    }
+}
