@@ -109,4 +109,90 @@ public final class AgentDispatch {
             h.trainerClosed(trainer);
         }
     }
+
+    /** What the TensorFlow advice reports. */
+    public interface TfHooks {
+        /**
+         * @param optimizer an optimizer
+         * @param loss the loss it differentiates
+         */
+        void computeGradients(Object optimizer, Object loss);
+
+        /**
+         * @param optimizer an optimizer
+         * @param gradsAndVars its gradients
+         * @param name the train op's name
+         * @return the guarded train op, or null to let the optimizer build its own
+         */
+        Object applyGradients(Object optimizer, Object gradsAndVars, Object name);
+
+        /**
+         * @param runner a runner about to run
+         * @return the run in flight, or null when it does not run a guarded train op
+         */
+        Object beforeRun(Object runner);
+
+        /**
+         * @param runner the runner
+         * @param pending what {@link #beforeRun} returned
+         * @param result the run's result (null when it threw)
+         * @param thrown what the run threw, or null
+         * @return a halt to throw instead, or null
+         */
+        Throwable afterRun(Object runner, Object pending, Object result, Throwable thrown);
+    }
+
+    private static volatile TfHooks tfHooks;
+
+    /**
+     * Installs the TensorFlow hooks.
+     *
+     * @param h the hooks
+     */
+    public static void installTf(TfHooks h) {
+        tfHooks = h;
+    }
+
+    /**
+     * @param optimizer an optimizer
+     * @param loss the loss it differentiates
+     */
+    public static void tfComputeGradients(Object optimizer, Object loss) {
+        TfHooks h = tfHooks;
+        if (h != null) {
+            h.computeGradients(optimizer, loss);
+        }
+    }
+
+    /**
+     * @param optimizer an optimizer
+     * @param gradsAndVars its gradients
+     * @param name the train op's name
+     * @return the guarded train op, or null
+     */
+    public static Object tfApplyGradients(Object optimizer, Object gradsAndVars, Object name) {
+        TfHooks h = tfHooks;
+        return h == null ? null : h.applyGradients(optimizer, gradsAndVars, name);
+    }
+
+    /**
+     * @param runner a runner about to run
+     * @return the run in flight, or null
+     */
+    public static Object tfBeforeRun(Object runner) {
+        TfHooks h = tfHooks;
+        return h == null ? null : h.beforeRun(runner);
+    }
+
+    /**
+     * @param runner the runner
+     * @param pending the run in flight
+     * @param result the result
+     * @param thrown what the run threw
+     * @return a halt to throw instead, or null
+     */
+    public static Throwable tfAfterRun(Object runner, Object pending, Object result, Throwable thrown) {
+        TfHooks h = tfHooks;
+        return h == null ? null : h.afterRun(runner, pending, result, thrown);
+    }
 }

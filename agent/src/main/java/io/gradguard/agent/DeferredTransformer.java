@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Registered synchronously at {@code premain} (it costs nothing), while the real transformer, which takes
  * about half a second to build in a cold JVM, is built on a background thread beside the application's
- * own start-up. Classes outside {@code ai.djl} pass straight through; the first DJL class to load waits
- * for the real transformer (bounded) and is then handed to it, so no DJL class escapes instrumentation.
+ * own start-up. Classes outside {@code ai.djl} and {@code org.tensorflow} pass straight through; the first
+ * DJL or TensorFlow class to load waits
+ * for the real transformer (bounded) and is then handed to it, so no such class escapes instrumentation.
  */
 final class DeferredTransformer implements ClassFileTransformer {
 
@@ -37,7 +38,8 @@ final class DeferredTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> redefined, ProtectionDomain domain,
             byte[] bytes) {
-        if (className == null || !className.startsWith("ai/djl/") || Thread.currentThread() == builder) {
+        if (className == null || !(className.startsWith("ai/djl/") || className.startsWith("org/tensorflow/"))
+                || Thread.currentThread() == builder) {
             return null;
         }
         try {

@@ -18,7 +18,7 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.pool.TypePool;
 
-/** Reads the configuration, checks that the app's DJL has the shape the agent knows, installs the advice. */
+/** Reads the configuration, checks that the app's DJL and TensorFlow Java have the shapes the agent knows, installs the advice. */
 final class Installer {
 
     static final String VERSION = "0.1.0";
@@ -31,30 +31,42 @@ final class Installer {
             System.err.println("GradGuard agent " + VERSION + ": disabled (" + config.guard().policy().key() + ")");
             return;
         }
-        if (!config.djl()) {
-            System.err.println("GradGuard agent " + VERSION + ": djl.enabled=false, nothing to guard");
+        if (!config.djl() && !config.tensorflow()) {
+            System.err.println("GradGuard agent " + VERSION + ": djl.enabled=false and tensorflow.enabled=false, nothing to guard");
             return;
         }
-        if (ClassLoader.getSystemResource("ai/djl/training/Trainer.class") == null) {
-            throw new IllegalStateException("DJL (ai.djl:api) is not on the class path; nothing to guard");
+        boolean djl = config.djl() && ClassLoader.getSystemResource("ai/djl/training/Trainer.class") != null;
+        boolean tf = config.tensorflow()
+                && ClassLoader.getSystemResource("org/tensorflow/framework/optimizers/Optimizer.class") != null;
+        if (!djl && !tf) {
+            throw new IllegalStateException(config.tensorflow() && config.djl()
+                    ? "neither DJL (ai.djl:api) nor TensorFlow Java (org.tensorflow:tensorflow-framework) is on the class path; nothing to guard"
+                    : config.djl() ? "DJL (ai.djl:api) is not on the class path and tensorflow.enabled=false; nothing to guard"
+                    : "TensorFlow Java (org.tensorflow:tensorflow-framework) is not on the class path and djl.enabled=false; nothing to guard");
         }
+        Engines engines = new Engines(djl, tf);
         if (config.strict() || attached) {
-            // strict: every problem must surface before the application starts; attached: DJL classes may
+            // strict: every problem must surface before the application starts; attached: engine classes may
             // already be loaded and need retransforming now
-            instrument(config, t0).installOn(inst);
-            ready(config, t0);
+            AgentBuilder builder = instrument(config, engines);
+            installHooks(config, t0, engines);
+            builder.installOn(inst);
+            announce(config, engines);
             return;
         }
-        // Otherwise the expensive part (reading DJL's class files, building the transformer) runs beside
-        // the application's own start-up, behind a transformer that makes the first DJL class wait for it.
+        // Otherwise the expensive part (reading the engines' class files, building the transformer) runs beside
+        // the application's own start-up, behind a transformer that makes the first engine class wait for it.
         DeferredTransformer deferred = new DeferredTransformer();
         inst.addTransformer(deferred);
         Thread t = new Thread(new Runnable() {
             @Override
             public void run() {
                 try {
-                    deferred.complete(instrument(config, t0).makeRaw());
-                    ready(config, t0);
+                    java.lang.instrument.ClassFileTransformer real = instrument(config, engines).makeRaw();
+                    // hooks first: the application runs on as soon as the transformer is released
+                    installHooks(config, t0, engines);
+                    deferred.complete(real);
+                    announce(config, engines);
                 } catch (Throwable e) {
                     deferred.complete(null);
                     System.err.println("GradGuard agent: " + e.getMessage() + " -- the application runs unguarded");
@@ -66,43 +78,125 @@ final class Installer {
         t.start();
     }
 
-    private static void ready(AgentConfig config, long t0) {
-        long installMs = (System.nanoTime() - t0) / 1_000_000;
-        AgentDispatch.install(new DjlAgentHooks(config, installMs));
-        System.err.println("GradGuard agent " + VERSION + ": guarding DJL trainers (installed in " + installMs + " ms): " + config);
+    /** Which engines the agent guards; an engine whose shape it does not know is dropped with a warning. */
+    private static final class Engines {
+        volatile boolean djl;
+        volatile boolean tf;
+        volatile long installMs;
+
+        Engines(boolean djl, boolean tf) {
+            this.djl = djl;
+            this.tf = tf;
+        }
+
+        String describe() {
+            return djl && tf ? "DJL trainers and TensorFlow Java optimizers" : djl ? "DJL trainers" : "TensorFlow Java optimizers";
+        }
     }
 
-    private static AgentBuilder instrument(AgentConfig config, long t0) {
+    private static void installHooks(AgentConfig config, long t0, Engines engines) {
+        engines.installMs = (System.nanoTime() - t0) / 1_000_000;
+        if (engines.djl) {
+            AgentDispatch.install(new DjlAgentHooks(config, engines.installMs));
+        }
+        if (engines.tf) {
+            AgentDispatch.installTf(new LazyTfHooks(config));
+        }
+    }
+
+    private static void announce(AgentConfig config, Engines engines) {
+        System.err.println("GradGuard agent " + VERSION + ": guarding " + engines.describe() + " (installed in "
+                + engines.installMs + " ms): " + config);
+    }
+
+    private static AgentBuilder instrument(AgentConfig config, Engines engines) {
         TypePool pool = TypePool.Default.of(ClassFileLocator.ForClassLoader.ofSystemLoader());
-        List<String> missing = djlShapeProblems(pool);
-        if (!missing.isEmpty()) {
-            throw new IllegalStateException(missing.get(0).startsWith("DJL") ? missing.get(0)
-                    : "the application's DJL has a shape this agent does not know (" + String.join("; ", missing) + ")");
+        if (engines.djl) {
+            List<String> missing = djlShapeProblems(pool);
+            if (!missing.isEmpty()) {
+                String why = missing.get(0).startsWith("DJL") ? missing.get(0)
+                        : "the application's DJL has a shape this agent does not know (" + String.join("; ", missing) + ")";
+                if (config.strict() || !engines.tf) {
+                    throw new IllegalStateException(why);
+                }
+                System.err.println("GradGuard agent: " + why + " -- DJL runs unguarded");
+                engines.djl = false;
+            }
+        }
+        if (engines.tf) {
+            List<String> missing = tensorFlowShapeProblems(pool);
+            if (!missing.isEmpty()) {
+                String why = "the application's TensorFlow Java has a shape this agent does not know ("
+                        + String.join("; ", missing) + ")";
+                if (config.strict() || !engines.djl) {
+                    throw new IllegalStateException(why);
+                }
+                System.err.println("GradGuard agent: " + why + " -- TensorFlow runs unguarded");
+                engines.tf = false;
+            }
         }
         if (!pool.describe("org.slf4j.LoggerFactory").isResolved()) {
             throw new IllegalStateException("SLF4J (org.slf4j:slf4j-api) is not on the class path");
         }
-        // Cheap on the host: only classes named ai.djl.* are looked at, and the advice only decorates
-        // methods (no class format change), so classes that are already loaded can be retransformed.
-        return new AgentBuilder.Default()
+        // Cheap on the host: only classes named ai.djl.* / org.tensorflow.* are looked at, and the advice only
+        // decorates methods (no class format change), so classes that are already loaded can be retransformed.
+        AgentBuilder.Ignored builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
                 .with(AgentBuilder.DescriptionStrategy.Default.POOL_FIRST)
                 .with(new FailOpenListener())
-                .ignore(not(nameStartsWith("ai.djl.")))
-                .type(named("ai.djl.training.Trainer"))
-                .transform(new AdviceTransformer(
-                        Advice.to(TrainerAdvice.Constructed.class).on(isConstructor()),
-                        Advice.to(TrainerAdvice.Step.class).on(named("step").and(takesArguments(0))),
-                        Advice.to(TrainerAdvice.Close.class).on(named("close").and(takesArguments(0)))))
-                // name first: every engine's collector is called *GradientCollector, and matching on the
-                // name spares resolving the type hierarchy of every other DJL class as it loads
-                .type(nameStartsWith("ai.djl.").and(nameEndsWith("GradientCollector")).and(not(isInterface()))
-                        .and(hasSuperType(named("ai.djl.training.GradientCollector"))))
-                .transform(new AdviceTransformer(
-                        Advice.to(TrainerAdvice.Backward.class).on(named("backward").and(takesArguments(1)))));
+                .ignore(not(nameStartsWith("ai.djl.").or(nameStartsWith("org.tensorflow."))));
+        AgentBuilder b = builder;
+        if (engines.djl) {
+            b = b.type(named("ai.djl.training.Trainer"))
+                    .transform(new AdviceTransformer(
+                            Advice.to(TrainerAdvice.Constructed.class).on(isConstructor()),
+                            Advice.to(TrainerAdvice.Step.class).on(named("step").and(takesArguments(0))),
+                            Advice.to(TrainerAdvice.Close.class).on(named("close").and(takesArguments(0)))))
+                    // name first: every engine's collector is called *GradientCollector, and matching on the
+                    // name spares resolving the type hierarchy of every other DJL class as it loads
+                    .type(nameStartsWith("ai.djl.").and(nameEndsWith("GradientCollector")).and(not(isInterface()))
+                            .and(hasSuperType(named("ai.djl.training.GradientCollector"))))
+                    .transform(new AdviceTransformer(
+                            Advice.to(TrainerAdvice.Backward.class).on(named("backward").and(takesArguments(1)))));
+        }
+        if (engines.tf) {
+            b = b.type(named(TF_OPTIMIZER))
+                    .transform(new AdviceTransformer(
+                            Advice.to(TfAdvice.ComputeGradients.class).on(named("computeGradients").and(takesArguments(1))),
+                            Advice.to(TfAdvice.ApplyGradients.class).on(named("applyGradients").and(takesArguments(2)))))
+                    .type(named(TF_RUNNER))
+                    .transform(new AdviceTransformer(
+                            Advice.to(TfAdvice.Run.class).on(named("run").or(named("runAndFetchMetadata"))
+                                    .and(takesArguments(0)))));
+        }
+        return b;
+    }
+
+    static final String TF_OPTIMIZER = "org.tensorflow.framework.optimizers.Optimizer";
+    static final String TF_RUNNER = "org.tensorflow.Session$Runner";
+
+    /** What the agent needs from TensorFlow Java, checked on the class files without loading any class. */
+    static List<String> tensorFlowShapeProblems(TypePool pool) {
+        List<String> problems = new ArrayList<>();
+        TypePool.Resolution optimizer = pool.describe(TF_OPTIMIZER);
+        TypePool.Resolution runner = pool.describe(TF_RUNNER);
+        if (!optimizer.isResolved() || !runner.isResolved()) {
+            problems.add("no class " + (optimizer.isResolved() ? TF_RUNNER : TF_OPTIMIZER));
+            return problems;
+        }
+        TypeDescription o = optimizer.resolve();
+        requireMethod(o, "computeGradients", 1, problems);
+        requireMethod(o, "applyGradients", 2, problems);
+        requireField(o, "tf", problems);
+        TypeDescription r = runner.resolve();
+        requireMethod(r, "run", 0, problems);
+        requireField(r, "targets", problems);
+        requireField(r, "inputs", problems);
+        requireField(r, "outputs", problems);
+        return problems;
     }
 
     /** What the agent needs from DJL, checked on the class files without loading any class. */

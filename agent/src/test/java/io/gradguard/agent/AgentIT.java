@@ -59,7 +59,7 @@ class AgentIT {
         ChildJvm.Run guarded = app("log=" + log, "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
         assertThat(guarded.diverged()).as(guarded.describe()).isFalse();
         assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
-        assertThat(guarded.err()).contains("GradGuard agent 0.1.0: guarding DJL trainers (installed in");
+        assertThat(guarded.err()).contains("GradGuard agent 0.1.0: guarding DJL trainers");
 
         List<JsonNode> lines = log(log);
         JsonNode header = lines.get(0);
@@ -99,6 +99,40 @@ class AgentIT {
     }
 
     @Test
+    void unmodifiedTensorFlowAppThatExplodesIsSavedByTheAgent() throws Exception {
+        String tuned = Float.toString(io.gradguard.models.tf.TfMlpScenario.TUNED_SGD_MOMENTUM_LR);
+        String exploding = Float.toString(io.gradguard.models.tf.TfMlpScenario.EXPLODING_SGD_MOMENTUM_LR);
+        ChildJvm.Run reference = app(null, "TfApp", tuned);
+        ChildJvm.Run bare = app(null, "TfApp", exploding);
+        Path jsonl = dir.resolve("tf.jsonl");
+        ChildJvm.Run guarded = app("log=" + jsonl, "TfApp", exploding);
+        System.out.printf(java.util.Locale.ROOT, "agent, TensorFlow app: reference %s, unguarded %s, guarded %s%n",
+                reference.result(), bare.result(), guarded.result());
+        assertThat(reference.result()).as(reference.describe()).isNotNull().isFinite();
+        assertThat(bare.result()).as(bare.describe()).isNaN();
+        assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThan(2.5f * reference.result());
+        assertThat(guarded.err()).contains("guarding DJL trainers and TensorFlow Java optimizers");
+        List<JsonNode> lines = log(jsonl);
+        assertThat(lines.get(0).path("attachment").asText()).isEqualTo("agent");
+        assertThat(lines.get(0).path("engine").asText()).startsWith("TensorFlow Java");
+        assertThat(lines).anyMatch(n -> "rollback".equals(n.path("kind").asText()));
+        assertThat(lines.get(lines.size() - 1).path("type").asText()).as("end record written at exit").isEqualTo("end");
+        assertThat(lines.stream().filter(n -> "step".equals(n.path("type").asText())).count()).isEqualTo(400);
+    }
+
+    @Test
+    void tensorFlowHealthyRunIsIdenticalUnderTheAgentAndTensorflowEnabledFalseLeavesItAlone() {
+        String tuned = Float.toString(io.gradguard.models.tf.TfMlpScenario.TUNED_SGD_MOMENTUM_LR);
+        ChildJvm.Run bare = app(null, "TfApp", tuned);
+        ChildJvm.Run guarded = app("", "TfApp", tuned);
+        assertThat(guarded.result()).as(guarded.describe()).isEqualTo(bare.result());
+        String exploding = Float.toString(io.gradguard.models.tf.TfMlpScenario.EXPLODING_SGD_MOMENTUM_LR);
+        ChildJvm.Run off = app("tensorflow.enabled=false", "TfApp", exploding);
+        assertThat(off.result()).as(off.describe()).isNaN();
+        assertThat(off.err()).contains("guarding DJL trainers (");
+    }
+
+    @Test
     void badArgumentIsReportedAndTheAppRunsUnguarded() {
         ChildJvm.Run r = app("policy=bogus", "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
         assertThat(r.exit()).isZero();
@@ -121,7 +155,8 @@ class AgentIT {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("HELLO world");
         assertThat(r.err().lines().filter(l -> l.startsWith("GradGuard")).toList())
-                .containsExactly("GradGuard agent: DJL (ai.djl:api) is not on the class path; nothing to guard"
+                .containsExactly("GradGuard agent: neither DJL (ai.djl:api) nor TensorFlow Java"
+                        + " (org.tensorflow:tensorflow-framework) is on the class path; nothing to guard"
                         + " -- the application runs unguarded");
         ChildJvm.Run strict = ChildJvm.run(apps, false, false, "strict=true", "NoDjlApp");
         assertThat(strict.exit()).isNotZero();

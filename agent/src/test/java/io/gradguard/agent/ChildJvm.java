@@ -53,11 +53,14 @@ final class ChildJvm {
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String n = e.replace('\\', '/');
             boolean gradguard = n.contains("/core/target/") || n.contains("/djl-extension/target/")
-                    || n.contains("gradguard-core") || n.contains("gradguard-djl") || n.contains("/agent/target/");
+                    || n.contains("/tensorflow-extension/target/") || n.contains("gradguard-core")
+                    || n.contains("gradguard-djl") || n.contains("gradguard-tensorflow") || n.contains("/agent/target/");
             boolean tool = n.contains("junit") || n.contains("assertj") || n.contains("opentest4j")
                     || n.contains("apiguardian") || n.contains("surefire") || n.contains("failsafe")
                     || n.contains("byte-buddy") || n.contains("jackson");
-            boolean djl = n.contains("/ai/djl/") || n.contains("test-models") || n.contains("gradguard-test-models");
+            // "withDjl" stands for the training engines: DJL, TensorFlow Java and the scenario zoo
+            boolean djl = n.contains("/ai/djl/") || n.contains("/org/tensorflow/") || n.contains("/org/bytedeco/")
+                    || n.contains("test-models") || n.contains("gradguard-test-models");
             if (tool || (gradguard && !withGradGuard) || (djl && !withDjl)) {
                 continue;
             }

@@ -8,6 +8,7 @@ import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepPlan;
 import io.gradguard.core.StepStats;
 import io.gradguard.tensorflow.GradGuardDivergedException;
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,14 +39,20 @@ public final class TfGuardSession implements AutoCloseable {
     private boolean warnedMismatch;
     private long mismatches;
 
+    private static final Field INPUTS = runnerField("inputs");
+    private static final Field INPUT_TENSORS = runnerField("inputTensors");
+    private static final Field OUTPUTS = runnerField("outputs");
+
     /** A run in flight: the plan fed to it. */
     public static final class Pending implements AutoCloseable {
         final StepPlan plan;
         final TFloat64 planTensor;
+        final int fetchIndex;
 
-        Pending(StepPlan plan, TFloat64 planTensor) {
+        Pending(StepPlan plan, TFloat64 planTensor, int fetchIndex) {
             this.plan = plan;
             this.planTensor = planTensor;
+            this.fetchIndex = fetchIndex;
         }
 
         /** @return the plan fed to this run */
@@ -91,8 +98,8 @@ public final class TfGuardSession implements AutoCloseable {
     }
 
     /**
-     * Adds the plan feed and the stats fetch to a runner that runs the train op. The stats fetch is
-     * the runner's last fetch.
+     * Adds the plan feed and the stats fetch to a runner that runs the train op (a runner
+     * that already has them, because it is used again, gets a new plan in place).
      *
      * @param runner the runner, before {@code run()}
      * @return the run in flight, or null when the guard is inactive
@@ -107,11 +114,43 @@ public final class TfGuardSession implements AutoCloseable {
             }
             StepPlan plan = guard.plan(step);
             TFloat64 t = TFloat64.vectorOf(plan.toArray());
-            runner.feed(graph.plan(), t);
-            runner.fetch(graph.stats());
-            return new Pending(plan, t);
+            // a runner used for several runs already has the guard's feed and fetch: replace the plan
+            List<Object> inputs = list(INPUTS, runner);
+            List<Object> tensors = list(INPUT_TENSORS, runner);
+            List<Object> outputs = list(OUTPUTS, runner);
+            int feedAt = inputs == null ? -1 : inputs.indexOf(graph.plan().asOutput());
+            if (feedAt >= 0 && tensors != null) {
+                tensors.set(feedAt, t);
+            } else {
+                runner.feed(graph.plan(), t);
+            }
+            int fetchAt = outputs == null ? -1 : outputs.indexOf(graph.stats());
+            if (fetchAt < 0) {
+                runner.fetch(graph.stats());
+                fetchAt = outputs == null ? -1 : outputs.size() - 1;
+            }
+            return new Pending(plan, t, fetchAt);
         } catch (RuntimeException e) {
             disable("could not prepare the run: " + e);
+            return null;
+        }
+    }
+
+    private static Field runnerField(String name) {
+        try {
+            Field f = Session.Runner.class.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Field f, Session.Runner runner) {
+        try {
+            return f == null ? null : (List<Object>) f.get(runner);
+        } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }
     }
@@ -126,7 +165,7 @@ public final class TfGuardSession implements AutoCloseable {
         extra.put("optimizer", graph.optimizerName());
         extra.put("optimizer_state_variables", graph.stateNames().size());
         extra.put("loss_known", graph.lossKnown());
-        guard.begin(new RunInfo("TensorFlow Java " + TensorFlow.version() + " (graph mode)",
+        guard.begin(new RunInfo("TensorFlow Java / TensorFlow " + TensorFlow.version() + " (graph mode)",
                 "session default", attachment, params, extra));
     }
 
@@ -148,7 +187,7 @@ public final class TfGuardSession implements AutoCloseable {
         boolean snapped;
         double coef;
         try {
-            TFloat64 stats = (TFloat64) result.get(result.size() - 1);
+            TFloat64 stats = (TFloat64) result.get(pending.fetchIndex >= 0 ? pending.fetchIndex : result.size() - 1);
             int n = graph.names().size();
             double[] norms = new double[n];
             for (int i = 0; i < n; i++) {
