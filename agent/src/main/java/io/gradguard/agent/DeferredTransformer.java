@@ -19,6 +19,7 @@ final class DeferredTransformer implements ClassFileTransformer {
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private volatile Thread builder;
+    private volatile boolean timedOut;
 
     /**
      * @param thread the thread that builds the real transformer (never made to wait on itself)
@@ -44,6 +45,11 @@ final class DeferredTransformer implements ClassFileTransformer {
         }
         try {
             if (!ready.await(MAX_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                if (!timedOut) {
+                    timedOut = true;
+                    System.err.println("GradGuard agent: waited " + MAX_WAIT_SECONDS + " s for the agent's set-up while loading "
+                            + className.replace('/', '.') + "; classes loaded meanwhile run unguarded");
+                }
                 return null;
             }
             ClassFileTransformer real = delegate;

@@ -97,7 +97,7 @@ final class Installer {
     private static void installHooks(AgentConfig config, long t0, Engines engines) {
         engines.installMs = (System.nanoTime() - t0) / 1_000_000;
         if (engines.djl) {
-            AgentDispatch.install(new DjlAgentHooks(config, engines.installMs));
+            AgentDispatch.install(new LazyDjlHooks(config, engines.installMs));
         }
         if (engines.tf) {
             AgentDispatch.installTf(new LazyTfHooks(config));

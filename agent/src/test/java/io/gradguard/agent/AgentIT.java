@@ -96,6 +96,8 @@ class AgentIT {
         ChildJvm.Run bare = app(null, "EasyTrainApp", "corrupted-batch-adam", "REFERENCE", "basic");
         ChildJvm.Run guarded = app("", "EasyTrainApp", "corrupted-batch-adam", "REFERENCE", "basic");
         assertThat(guarded.result()).as(guarded.describe()).isEqualTo(bare.result());
+        // the app's main thread and the agent's set-up thread must never wait on each other
+        assertThat(guarded.err()).doesNotContain("GradGuard agent: waited");
     }
 
     @Test

@@ -1,0 +1,62 @@
+package io.gradguard.agent;
+
+/**
+ * Stands in for {@link DjlAgentHooks} until the application first calls a DJL hook, for the reason
+ * given on {@link LazyTfHooks}: the installer's background thread must not load engine classes (a class
+ * the application thread is loading at that moment, parked in the deferred transformer, would make both
+ * threads wait on each other until the transformer's time-out).
+ */
+final class LazyDjlHooks implements AgentDispatch.Hooks {
+
+    private final AgentConfig config;
+    private final long installMs;
+    private volatile AgentDispatch.Hooks real;
+
+    LazyDjlHooks(AgentConfig config, long installMs) {
+        this.config = config;
+        this.installMs = installMs;
+    }
+
+    private AgentDispatch.Hooks real() {
+        AgentDispatch.Hooks r = real;
+        if (r == null) {
+            synchronized (this) {
+                r = real;
+                if (r == null) {
+                    r = new DjlAgentHooks(config, installMs);
+                    real = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    @Override
+    public void trainerCreated(Object trainer) {
+        real().trainerCreated(trainer);
+    }
+
+    @Override
+    public boolean beforeStep(Object trainer) {
+        return real().beforeStep(trainer);
+    }
+
+    @Override
+    public Throwable takeHalt(Object trainer) {
+        AgentDispatch.Hooks r = real;
+        return r == null ? null : r.takeHalt(trainer);
+    }
+
+    @Override
+    public void backward(Object loss) {
+        real().backward(loss);
+    }
+
+    @Override
+    public void trainerClosed(Object trainer) {
+        AgentDispatch.Hooks r = real;
+        if (r != null) {
+            r.trainerClosed(trainer);
+        }
+    }
+}
