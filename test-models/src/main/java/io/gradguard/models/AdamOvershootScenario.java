@@ -50,8 +50,8 @@ public final class AdamOvershootScenario extends LearningRateScenario {
     }
 
     @Override
-    protected Optimizer optimizer(float learningRate) {
-        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build();
+    protected Optimizer optimizer(float learningRate, float clipGrad) {
+        return Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).optClipGrad(clipGrad).build();
     }
 
     @Override

@@ -63,14 +63,14 @@ public final class CorruptedBatchScenario extends Scenario {
     }
 
     @Override
-    protected Optimizer optimizer(float learningRate) {
+    protected Optimizer optimizer(float learningRate, float clipGrad) {
         return Optimizer.adam()
                 .optLearningRateTracker(Tracker.warmUp()
                         .optWarmUpBeginValue(0f)
                         .optWarmUpSteps(WARMUP)
                         .setMainTracker(Tracker.fixed(learningRate))
                         .build())
-                .build();
+                .optClipGrad(clipGrad).build();
     }
 
     @Override

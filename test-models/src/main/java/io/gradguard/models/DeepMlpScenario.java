@@ -57,11 +57,11 @@ public final class DeepMlpScenario extends LearningRateScenario {
     }
 
     @Override
-    protected Optimizer optimizer(float learningRate) {
+    protected Optimizer optimizer(float learningRate, float clipGrad) {
         return Optimizer.sgd()
                 .setLearningRateTracker(Tracker.fixed(learningRate))
                 .optMomentum(0.9f)
-                .build();
+                .optClipGrad(clipGrad).build();
     }
 
     @Override

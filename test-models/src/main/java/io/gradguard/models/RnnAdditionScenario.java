@@ -90,8 +90,8 @@ public final class RnnAdditionScenario extends Scenario {
     }
 
     @Override
-    protected Optimizer optimizer(float learningRate) {
-        return Optimizer.sgd().setLearningRateTracker(Tracker.fixed(learningRate)).build();
+    protected Optimizer optimizer(float learningRate, float clipGrad) {
+        return Optimizer.sgd().setLearningRateTracker(Tracker.fixed(learningRate)).optClipGrad(clipGrad).build();
     }
 
     @Override

@@ -68,9 +68,10 @@ public abstract class Scenario {
      * The optimizer for a learning rate.
      *
      * @param learningRate the learning rate
+     * @param clipGrad DJL's element-wise {@code optClipGrad} threshold, or -1 (DJL's default: none)
      * @return a new optimizer
      */
-    protected abstract Optimizer optimizer(float learningRate);
+    protected abstract Optimizer optimizer(float learningRate, float clipGrad);
 
     /**
      * Makes the training data (steps × batch size rows) and the evaluation data.
@@ -100,13 +101,26 @@ public abstract class Scenario {
      * @return a new run; close it when done
      */
     public ScenarioRun open(Variant variant, float learningRate) {
+        return open(variant, learningRate, -1f);
+    }
+
+    /**
+     * Builds the scenario with an explicit learning rate and DJL's own gradient clipping
+     * ({@code Optimizer.Builder.optClipGrad}), for comparing against it.
+     *
+     * @param variant which variant's data to use
+     * @param learningRate the learning rate
+     * @param clipGrad the optimizer's {@code clipGrad}, or -1 for none
+     * @return a new run; close it when done
+     */
+    public ScenarioRun open(Variant variant, float learningRate, float clipGrad) {
         Engine.getInstance().setRandomSeed(SEED);
         ScenarioData data = makeData(variant, new Random(SEED));
         Model model = Model.newInstance(name());
         model.setBlock(buildBlock());
         NDManager manager = model.getNDManager();
         DefaultTrainingConfig config =
-                new DefaultTrainingConfig(loss()).optOptimizer(optimizer(learningRate));
+                new DefaultTrainingConfig(loss()).optOptimizer(optimizer(learningRate, clipGrad));
         return new ScenarioRun(this, model, config, data.toNd(manager), batchSize());
     }
 

@@ -1,0 +1,289 @@
+package io.gradguard.benchmarks;
+
+import ai.djl.training.Trainer;
+import io.gradguard.benchmarks.anchors.Agc;
+import io.gradguard.benchmarks.anchors.AutoClip;
+import io.gradguard.benchmarks.anchors.GlobalNormClipper;
+import io.gradguard.benchmarks.anchors.NormRule;
+import io.gradguard.benchmarks.anchors.ZClip;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.core.event.EventKind;
+import io.gradguard.core.event.GuardEvent;
+import io.gradguard.core.event.GuardListener;
+import io.gradguard.djl.DjlGuard;
+import io.gradguard.models.AdamOvershootScenario;
+import io.gradguard.models.CorruptedBatchScenario;
+import io.gradguard.models.DeepMlpScenario;
+import io.gradguard.models.RnnAdditionScenario;
+import io.gradguard.models.Scenario;
+import io.gradguard.models.ScenarioRun;
+import io.gradguard.models.Variant;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The recovery table: every exploding scenario of the zoo under every policy (no fix, the field's usual
+ * fixes implemented from their papers, and GradGuard {@code auto}), final loss on the scenario's clean
+ * evaluation set as a ratio to its tuned reference measured in the same run.
+ *
+ * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec \
+ *     -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md</pre>
+ *
+ * Arguments: the Markdown file to write (optional; the table is printed either way), and
+ * {@code --smoke} for one scenario and a few steps (what the test suite runs so that the harness cannot rot).
+ */
+public final class RecoveryBenchmark {
+
+    /** A run's outcome. */
+    public record Cell(float loss, double ratio, boolean diverged, long rollbacks, long stepsLost, String note) {
+
+        String render() {
+            if (note != null && Float.isNaN(loss)) {
+                return note + " ✗";
+            }
+            String r = !Float.isFinite(loss) ? String.valueOf(loss)
+                    : ratio >= 1000 ? String.format(Locale.ROOT, "%.1ex", ratio) : String.format(Locale.ROOT, "%.2fx", ratio);
+            if (diverged) {
+                r += " ✗";
+            }
+            if (rollbacks > 0) {
+                r += String.format(Locale.ROOT, " (%d rb, %d steps redone)", rollbacks, stepsLost);
+            }
+            return r;
+        }
+    }
+
+    /** A policy: how the exploding variant is trained. */
+    public interface Policy {
+        /** @return the column key */
+        String key();
+
+        /**
+         * @param s the scenario
+         * @param maxSteps steps to train at most
+         * @return the outcome
+         */
+        Cell run(Scenario s, int maxSteps, float reference);
+    }
+
+    private RecoveryBenchmark() {}
+
+    /** A run diverged when its loss is not finite, it halted, or it ended 10x or more above the reference. */
+    static final double DIVERGED_RATIO = 10;
+
+    static Cell cell(float loss, float reference, long rollbacks, long lost, String note) {
+        double ratio = loss / reference;
+        boolean diverged = note != null || !Float.isFinite(loss) || ratio >= DIVERGED_RATIO;
+        return new Cell(loss, ratio, diverged, rollbacks, lost, note);
+    }
+
+    /** A hand-written DJL loop with a stepper; {@code clipGrad} for DJL's own element-wise clip. */
+    static Policy djl(String key, float clipGrad, Supplier<ScenarioRun.Stepper> stepper) {
+        return new Policy() {
+            @Override
+            public String key() {
+                return key;
+            }
+
+            @Override
+            public Cell run(Scenario s, int maxSteps, float reference) {
+                try (ScenarioRun run = s.open(Variant.EXPLODING, s.learningRate(Variant.EXPLODING), clipGrad);
+                        Trainer t = run.newTrainer()) {
+                    String note = null;
+                    try {
+                        run.trainByHand(t, stepper.get(), maxSteps);
+                    } catch (RuntimeException e) {
+                        note = "threw " + e.getClass().getSimpleName();
+                    }
+                    float loss = note == null ? run.evalLoss(t) : Float.NaN;
+                    return cell(loss, reference, 0, 0, note);
+                }
+            }
+        };
+    }
+
+    /** GradGuard {@code auto} with its defaults, through {@link DjlGuard}. */
+    static Policy gradGuard() {
+        return new Policy() {
+            @Override
+            public String key() {
+                return "gradguard-auto";
+            }
+
+            @Override
+            public Cell run(Scenario s, int maxSteps, float reference) {
+                long[] lost = new long[1];
+                try (ScenarioRun run = s.open(Variant.EXPLODING); Trainer t = run.newTrainer();
+                        DjlGuard guard = new DjlGuard(GuardConfig.ofDefaults())) {
+                    guard.addGuardListener(new GuardListener() {
+                        @Override
+                        public void onEvent(GuardEvent e) {
+                            if (e.kind() == EventKind.ROLLBACK && e.data().get("from_step") instanceof Number from
+                                    && e.data().get("to_step") instanceof Number to) {
+                                lost[0] += from.longValue() - to.longValue();
+                            }
+                        }
+                    });
+                    String note = null;
+                    try {
+                        run.trainByHand(t, guard::step, maxSteps);
+                    } catch (RuntimeException e) {
+                        note = "halted";
+                    }
+                    float loss = note == null ? run.evalLoss(t) : Float.NaN;
+                    return cell(loss, reference, guard.summary().rollbacks(), lost[0], note);
+                }
+            }
+        };
+    }
+
+    /** @return the policies, in table order */
+    public static List<Policy> policies() {
+        return List.of(
+                djl("none", -1f, () -> (t, l) -> t.step()),
+                djl("djl-optClipGrad-1.0", 1f, () -> (t, l) -> t.step()),
+                djl("fixed-norm-1.0", -1f, () -> new GlobalNormClipper(new NormRule.Fixed(1.0))),
+                djl("autoclip-p10", -1f, () -> new GlobalNormClipper(new AutoClip(10))),
+                djl("zclip", -1f, () -> new GlobalNormClipper(new ZClip())),
+                djl("agc-0.01", -1f, Agc::new),
+                gradGuard());
+    }
+
+    /** @return the DJL scenarios of the table */
+    public static List<Scenario> scenarios() {
+        return List.of(new DeepMlpScenario(), new DeepMlpScenario(0.01f, 10f), new DeepMlpScenario(0.01f, 50f),
+                new CorruptedBatchScenario(), new RnnAdditionScenario(), new AdamOvershootScenario());
+    }
+
+    /** The reference: the tuned variant, unguarded. */
+    static float reference(Scenario s, int maxSteps) {
+        try (ScenarioRun run = s.open(Variant.REFERENCE); Trainer t = run.newTrainer()) {
+            run.trainByHand(t, (tr, l) -> tr.step(), maxSteps);
+            return run.evalLoss(t);
+        }
+    }
+
+    /**
+     * Runs the table.
+     *
+     * @param scenarios rows
+     * @param policies columns
+     * @param maxSteps steps per run at most
+     * @return per scenario name: reference loss and cells by policy key
+     */
+    public static Map<String, Map<String, Cell>> run(List<Scenario> scenarios, List<Policy> policies, int maxSteps) {
+        Map<String, Map<String, Cell>> table = new LinkedHashMap<>();
+        for (Scenario s : scenarios) {
+            float reference = reference(s, maxSteps);
+            Map<String, Cell> row = new LinkedHashMap<>();
+            row.put("reference", new Cell(reference, 1.0, false, 0, 0, null));
+            for (Policy p : policies) {
+                long t0 = System.nanoTime();
+                Cell c = p.run(s, maxSteps, reference);
+                row.put(p.key(), c);
+                System.err.printf(Locale.ROOT, "%-32s %-22s %-40s %5.1f s%n", s.name(), p.key(), c.render(),
+                        (System.nanoTime() - t0) / 1e9);
+            }
+            table.put(s.name(), row);
+        }
+        return table;
+    }
+
+    static String markdown(Map<String, Map<String, Cell>> table, List<Policy> policies) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| scenario | reference loss |");
+        for (Policy p : policies) {
+            sb.append(' ').append(p.key()).append(" |");
+        }
+        sb.append('\n').append("|---|---|");
+        sb.append("---|".repeat(policies.size())).append('\n');
+        for (Map.Entry<String, Map<String, Cell>> row : table.entrySet()) {
+            sb.append("| `").append(row.getKey()).append("` | ")
+                    .append(String.format(Locale.ROOT, "%.4f", row.getValue().get("reference").loss())).append(" |");
+            for (Policy p : policies) {
+                sb.append(' ').append(row.getValue().get(p.key()).render()).append(" |");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Where GradGuard {@code auto} stands against each anchor, row by row (ties within 5%). */
+    static String verdicts(Map<String, Map<String, Cell>> table, List<Policy> policies) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, Map<String, Cell>> row : table.entrySet()) {
+            Cell auto = row.getValue().get("gradguard-auto");
+            List<String> wins = new ArrayList<>();
+            List<String> ties = new ArrayList<>();
+            List<String> losses = new ArrayList<>();
+            for (Policy p : policies) {
+                if (p.key().equals("gradguard-auto")) {
+                    continue;
+                }
+                Cell other = row.getValue().get(p.key());
+                double a = auto.diverged() ? Double.POSITIVE_INFINITY : auto.ratio();
+                double o = other.diverged() ? Double.POSITIVE_INFINITY : other.ratio();
+                if (Double.isInfinite(a) && Double.isInfinite(o) || Math.abs(a - o) <= 0.05 * Math.min(a, o)) {
+                    ties.add(p.key());
+                } else if (a < o) {
+                    wins.add(p.key());
+                } else {
+                    losses.add(p.key());
+                }
+            }
+            sb.append(String.format(Locale.ROOT, "- `%s`: auto %s; better than %s; tied with %s; worse than %s%n",
+                    row.getKey(), auto.render(), wins.isEmpty() ? "—" : String.join(", ", wins),
+                    ties.isEmpty() ? "—" : String.join(", ", ties), losses.isEmpty() ? "—" : String.join(", ", losses)));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args [output.md] [--smoke]
+     */
+    public static void main(String[] args) {
+        boolean smoke = List.of(args).contains("--smoke");
+        String out = List.of(args).stream().filter(a -> a.endsWith(".md")).findFirst().orElse(null);
+        List<Scenario> scenarios = smoke ? List.of(new CorruptedBatchScenario()) : scenarios();
+        int maxSteps = smoke ? 20 : Integer.MAX_VALUE;
+        Map<String, Map<String, Cell>> table = run(scenarios, policies(), maxSteps);
+        String md = markdown(table, policies());
+        String verdicts = verdicts(table, policies());
+        System.out.println(md);
+        System.out.println(verdicts);
+        if (out != null) {
+            writeResults(Path.of(out), md, verdicts);
+        }
+    }
+
+    static void writeResults(Path out, String table, String verdicts) {
+        String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s (%s)", System.getProperty("os.name"),
+                System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+                System.getProperty("java.vm.name"));
+        String text = "# GradGuard benchmark results\n\n"
+                + "## Recovery\n\n"
+                + "Machine: " + machine + ". Date: " + LocalDate.now() + ". Engine: DJL 0.36.0 / PyTorch 2.7.1 CPU.\n"
+                + "Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
+                + " -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md` (written to `benchmarks/RESULTS.md`)\n\n"
+                + "Cells: final loss on the scenario's clean evaluation set as a ratio to the tuned reference trained"
+                + " in the same run (x); ✗ = diverged (not finite, halted, or >= " + (int) DIVERGED_RATIO + "x);"
+                + " rb = rollbacks, steps redone = steps trained again after rolling back.\n\n"
+                + table + "\n" + verdicts;
+        try {
+            Files.writeString(out, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

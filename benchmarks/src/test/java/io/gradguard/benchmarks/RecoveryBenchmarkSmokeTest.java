@@ -1,0 +1,25 @@
+package io.gradguard.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gradguard.models.CorruptedBatchScenario;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The recovery harness on one scenario for a few steps, every policy: it must keep running. */
+class RecoveryBenchmarkSmokeTest {
+
+    @Test
+    void everyPolicyRunsAndTheTableRenders() {
+        Map<String, Map<String, RecoveryBenchmark.Cell>> table = RecoveryBenchmark.run(
+                List.of(new CorruptedBatchScenario()), RecoveryBenchmark.policies(), 20);
+        Map<String, RecoveryBenchmark.Cell> row = table.get("corrupted-batch-adam");
+        assertThat(row.keySet()).containsExactly("reference", "none", "djl-optClipGrad-1.0", "fixed-norm-1.0",
+                "autoclip-p10", "zclip", "agc-0.01", "gradguard-auto");
+        // 20 steps end before the corrupted batch: every policy trains as the reference does, finite
+        row.values().forEach(c -> assertThat(c.loss()).isFinite());
+        String md = RecoveryBenchmark.markdown(table, RecoveryBenchmark.policies());
+        assertThat(md).contains("| `corrupted-batch-adam` |").contains("gradguard-auto");
+    }
+}
