@@ -252,7 +252,9 @@ public final class RecoveryBenchmark {
      *
      * @param args [output.md] [--smoke]
      */
-    public static void main(String[] args) {
+    public static void main(String[] rawArgs) {
+        // exec:exec hands -Dbench.args over as one argument
+        String[] args = String.join(" ", rawArgs).trim().split("\\s+");
         boolean smoke = List.of(args).contains("--smoke");
         String out = List.of(args).stream().filter(a -> a.endsWith(".md")).findFirst().orElse(null);
         List<Scenario> scenarios = smoke ? List.of(new CorruptedBatchScenario()) : scenarios();
@@ -271,8 +273,7 @@ public final class RecoveryBenchmark {
         String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s (%s)", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name"));
-        String text = "# GradGuard benchmark results\n\n"
-                + "## Recovery\n\n"
+        String section = "## Recovery\n\n"
                 + "Machine: " + machine + ". Date: " + LocalDate.now() + ". Engine: DJL 0.36.0 / PyTorch 2.7.1 CPU.\n"
                 + "Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md` (written to `benchmarks/RESULTS.md`)\n\n"
@@ -281,7 +282,10 @@ public final class RecoveryBenchmark {
                 + " rb = rollbacks, steps redone = steps trained again after rolling back.\n\n"
                 + table + "\n" + verdicts;
         try {
-            Files.writeString(out, text);
+            if (!Files.exists(out)) {
+                Files.writeString(out, "# GradGuard benchmark results\n\n");
+            }
+            OverheadBenchmark.replaceSection(out, "## Recovery", section);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

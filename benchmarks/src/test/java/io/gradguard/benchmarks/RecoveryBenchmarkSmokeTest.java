@@ -22,4 +22,16 @@ class RecoveryBenchmarkSmokeTest {
         String md = RecoveryBenchmark.markdown(table, RecoveryBenchmark.policies());
         assertThat(md).contains("| `corrupted-batch-adam` |").contains("gradguard-auto");
     }
+
+    @Test
+    void theOverheadHarnessRunsEveryVariantOnATinyModel() {
+        // structure only: no timing is asserted (this machine is noisy; the ratios live in RESULTS.md)
+        OverheadBenchmark.Row row = OverheadBenchmark.measure("tiny", 2, 8, 5);
+        assertThat(row.keys()).containsExactly("unguarded", "naive-loop", "monitor", "clip", "auto");
+        assertThat(row.tensors()).isEqualTo(6);
+        for (double r : row.medianRatio()) {
+            assertThat(r).isPositive().isFinite();
+        }
+        assertThat(OverheadBenchmark.markdown(java.util.List.of(row), 5)).contains("| tiny | 6 |");
+    }
 }
