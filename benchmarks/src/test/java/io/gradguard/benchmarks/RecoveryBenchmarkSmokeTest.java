@@ -19,8 +19,16 @@ class RecoveryBenchmarkSmokeTest {
                 "autoclip-p10", "zclip", "agc-0.01", "gradguard-auto");
         // 20 steps end before the corrupted batch: every policy trains as the reference does, finite
         row.values().forEach(c -> assertThat(c.loss()).isFinite());
+        // TensorFlow Java: the same columns, a few steps
+        Map<String, RecoveryBenchmark.Cell> tf = TfRecovery.momentumRow(RecoveryBenchmark.policies(), 15);
+        assertThat(tf.get("djl-optClipGrad-1.0").render()).isEqualTo("n/a");
+        assertThat(tf.get("agc-0.01").render()).isEqualTo("n/a");
+        for (String k : List.of("reference", "none", "fixed-norm-1.0", "autoclip-p10", "zclip", "gradguard-auto")) {
+            assertThat(tf.get(k).loss()).as(k).isFinite();
+        }
+        table.put("tf", tf);
         String md = RecoveryBenchmark.markdown(table, RecoveryBenchmark.policies());
-        assertThat(md).contains("| `corrupted-batch-adam` |").contains("gradguard-auto");
+        assertThat(md).contains("| `corrupted-batch-adam` |").contains("| `tf` |").contains("gradguard-auto");
     }
 
     @Test

@@ -44,6 +44,8 @@ public final class ConfigKeys {
     public static final String NONFINITE_MAX = "nonfinite.max";
     /** See {@link GuardConfig#growthSteps()}. */
     public static final String GROWTH_STEPS = "growth.steps";
+    /** See {@link GuardConfig#recoveryClip()}. */
+    public static final String RECOVERY_CLIP = "recovery.clip";
     /** See {@link GuardConfig#layersEvery()}. */
     public static final String LAYERS_EVERY = "layers.every";
     /** See {@link GuardConfig#snapshotEvery()}. */
@@ -92,6 +94,7 @@ public final class ConfigKeys {
         DESCRIPTIONS.put(SKIP_RATIO, "> 1 (default " + GuardConfig.DEFAULT_SKIP_RATIO + "): ratio to the typical norm (or loss) above which a batch is skipped as an outlier");
         DESCRIPTIONS.put(SKIP_MAX, ">= 0 (default " + GuardConfig.DEFAULT_SKIP_MAX + "): consecutive outlier skips before the guard rolls back (or clips, without a snapshot)");
         DESCRIPTIONS.put(NONFINITE_MAX, ">= 1 (default " + GuardConfig.DEFAULT_NONFINITE_MAX + "): consecutive non-finite steps before the guard rolls back (or halts, without a snapshot)");
+        DESCRIPTIONS.put(RECOVERY_CLIP, "0 or > 1 (default " + GuardConfig.DEFAULT_RECOVERY_CLIP + "): after a rollback, clip at this many times the typical norm (0: off)");
         DESCRIPTIONS.put(GROWTH_STEPS, ">= 1 (default " + GuardConfig.DEFAULT_GROWTH_STEPS + "): consecutive clipped spikes that count as runaway growth (then: rollback)");
         DESCRIPTIONS.put(LAYERS_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_LAYERS_EVERY + "): steps between per-layer norm records (0: only at events)");
         DESCRIPTIONS.put(SNAPSHOT_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_SNAPSHOT_EVERY + "): steps between healthy snapshots (0: no snapshots, no rollback)");
@@ -171,6 +174,7 @@ public final class ConfigKeys {
             case SKIP_MAX -> b.skipMax(parseInt(key, value, "an integer >= 0", source));
             case NONFINITE_MAX -> b.nonfiniteMax(parseInt(key, value, "an integer >= 1", source));
             case GROWTH_STEPS -> b.growthSteps(parseInt(key, value, "an integer >= 1", source));
+            case RECOVERY_CLIP -> b.recoveryClip(parseDouble(key, value, "0 or a finite number greater than 1", source));
             case LAYERS_EVERY -> b.layersEvery(parseInt(key, value, "an integer >= 0", source));
             case SNAPSHOT_EVERY -> b.snapshotEvery(parseInt(key, value, "an integer >= 0", source));
             case ROLLBACK_CUT -> b.rollbackCut(parseDouble(key, value, "a number strictly between 0 and 1", source));

@@ -256,7 +256,7 @@ public final class Guard implements AutoCloseable {
         double skipLoss = outliersSkip && lossDetector.count() > 0 && normDetector.count() > 0
                 ? lossTypical * config.skipRatio() : inf;
         double skipLossNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.spikeRatio() : inf;
-        double clip = acts ? (fixedClip != null ? fixedClip.threshold() : normDetector.threshold()) : inf;
+        double clip = acts ? clipThreshold() : inf;
         boolean snapshot = rollbackEnabled() && (snapshotStep < 0
                 || (healthyStreak + 1 >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
                         && step - snapshotStep >= config.snapshotEvery()));
@@ -336,7 +336,7 @@ public final class Guard implements AutoCloseable {
             }
         }
         Decision d;
-        double threshold = fixedClip != null ? fixedClip.threshold() : normDetector.threshold();
+        double threshold = clipThreshold();
         if (acts && norm > threshold) {
             double coef = GlobalNormClip.coefficient(norm, threshold);
             d = Decision.clip(coef, "norm " + fmt(norm) + " > threshold " + fmt(threshold));
@@ -396,6 +396,21 @@ public final class Guard implements AutoCloseable {
             return Decision.stepAndSnapshot();
         }
         return d;
+    }
+
+    /**
+     * The clip threshold: {@code clip.norm} when fixed; otherwise the spike threshold, tightened after the
+     * first rollback to {@code recovery.clip} times the typical norm.
+     */
+    private double clipThreshold() {
+        if (fixedClip != null) {
+            return fixedClip.threshold();
+        }
+        double t = normDetector.threshold();
+        if (config.recoveryClip() > 0 && rollbacks > 0 && normDetector.count() > 0) {
+            t = Math.min(t, normDetector.typical() * config.recoveryClip());
+        }
+        return t;
     }
 
     /** The parameter whose gradient grew most over its typical norm; computed only when an event needs it. */

@@ -38,6 +38,8 @@ public final class GuardConfig {
     public static final int DEFAULT_NONFINITE_MAX = 3;
     /** Default: consecutive clipped spikes that count as runaway growth (then: rollback). */
     public static final int DEFAULT_GROWTH_STEPS = 20;
+    /** Default {@code recovery.clip}: chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
+    public static final double DEFAULT_RECOVERY_CLIP = 3.0;
     /** Default: steps between per-layer norm records (0: only at events). */
     public static final int DEFAULT_LAYERS_EVERY = 100;
     /** Default: steps between healthy snapshots (0: no snapshots, no rollback). */
@@ -72,6 +74,7 @@ public final class GuardConfig {
     private final int skipMax;
     private final int nonfiniteMax;
     private final int growthSteps;
+    private final double recoveryClip;
     private final int layersEvery;
     private final int snapshotEvery;
     private final double rollbackCut;
@@ -97,6 +100,7 @@ public final class GuardConfig {
         this.skipMax = b.skipMax;
         this.nonfiniteMax = b.nonfiniteMax;
         this.growthSteps = b.growthSteps;
+        this.recoveryClip = b.recoveryClip;
         this.layersEvery = b.layersEvery;
         this.snapshotEvery = b.snapshotEvery;
         this.rollbackCut = b.rollbackCut;
@@ -202,6 +206,17 @@ public final class GuardConfig {
         return growthSteps;
     }
 
+    /**
+     * After the first rollback the run is known to be fragile: the adaptive clip threshold is then at most
+     * this many times the typical (EMA) gradient norm, for the rest of the run. 0 turns it off. Healthy
+     * runs never roll back, so they are untouched.
+     *
+     * @return the recovery clip ratio, 0 or > 1
+     */
+    public double recoveryClip() {
+        return recoveryClip;
+    }
+
     /** @return steps between per-layer norm records (0: only at events) */
     public int layersEvery() {
         return layersEvery;
@@ -260,6 +275,7 @@ public final class GuardConfig {
         m.put(ConfigKeys.SKIP_MAX, Integer.toString(skipMax));
         m.put(ConfigKeys.NONFINITE_MAX, Integer.toString(nonfiniteMax));
         m.put(ConfigKeys.GROWTH_STEPS, Integer.toString(growthSteps));
+        m.put(ConfigKeys.RECOVERY_CLIP, Double.toString(recoveryClip));
         m.put(ConfigKeys.LAYERS_EVERY, Integer.toString(layersEvery));
         m.put(ConfigKeys.SNAPSHOT_EVERY, Integer.toString(snapshotEvery));
         m.put(ConfigKeys.ROLLBACK_CUT, Double.toString(rollbackCut));
@@ -310,6 +326,7 @@ public final class GuardConfig {
         private int skipMax = DEFAULT_SKIP_MAX;
         private int nonfiniteMax = DEFAULT_NONFINITE_MAX;
         private int growthSteps = DEFAULT_GROWTH_STEPS;
+        private double recoveryClip = DEFAULT_RECOVERY_CLIP;
         private int layersEvery = DEFAULT_LAYERS_EVERY;
         private int snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
         private double rollbackCut = DEFAULT_ROLLBACK_CUT;
@@ -337,6 +354,7 @@ public final class GuardConfig {
             skipMax = c.skipMax;
             nonfiniteMax = c.nonfiniteMax;
             growthSteps = c.growthSteps;
+            recoveryClip = c.recoveryClip;
             layersEvery = c.layersEvery;
             snapshotEvery = c.snapshotEvery;
             rollbackCut = c.rollbackCut;
@@ -524,6 +542,19 @@ public final class GuardConfig {
         public Builder growthSteps(int v) {
             ConfigKeys.checkAtLeast(ConfigKeys.GROWTH_STEPS, v, 1, source);
             this.growthSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v after a rollback, clip at most at this many times the typical norm; 0 (off) or a finite
+         *     number > 1
+         * @return this builder
+         */
+        public Builder recoveryClip(double v) {
+            if (v != 0) {
+                ConfigKeys.checkAbove(ConfigKeys.RECOVERY_CLIP, v, 1.0, source);
+            }
+            this.recoveryClip = v;
             return this;
         }
 

@@ -59,6 +59,36 @@ public abstract class Scenario {
     /** @return a fresh, uninitialized model block */
     protected abstract Block buildBlock();
 
+    /**
+     * The block of a variant; the same for both unless a scenario's cause is in the model (its
+     * initialization, say).
+     *
+     * @param variant which variant
+     * @return a fresh, uninitialized model block
+     */
+    protected Block buildBlock(Variant variant) {
+        return buildBlock();
+    }
+
+    /**
+     * The loss a variant trains with; {@link #loss()} unless the scenario's cause is in the loss.
+     *
+     * @param variant which variant
+     * @return the loss
+     */
+    protected Loss loss(Variant variant) {
+        return loss();
+    }
+
+    /**
+     * The loss the final evaluation reports, the same for both variants so that they compare.
+     *
+     * @return the evaluation loss; the reference variant's training loss unless a scenario says otherwise
+     */
+    public Loss evaluationLoss() {
+        return loss(Variant.REFERENCE);
+    }
+
     /** @return the loss function; the L2 loss unless a scenario says otherwise */
     protected Loss loss() {
         return Loss.l2Loss();
@@ -117,10 +147,10 @@ public abstract class Scenario {
         Engine.getInstance().setRandomSeed(SEED);
         ScenarioData data = makeData(variant, new Random(SEED));
         Model model = Model.newInstance(name());
-        model.setBlock(buildBlock());
+        model.setBlock(buildBlock(variant));
         NDManager manager = model.getNDManager();
         DefaultTrainingConfig config =
-                new DefaultTrainingConfig(loss()).optOptimizer(optimizer(learningRate, clipGrad));
+                new DefaultTrainingConfig(loss(variant)).optOptimizer(optimizer(learningRate, clipGrad));
         return new ScenarioRun(this, model, config, data.toNd(manager), batchSize());
     }
 

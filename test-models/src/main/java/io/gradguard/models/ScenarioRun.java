@@ -163,7 +163,7 @@ public final class ScenarioRun implements AutoCloseable {
      */
     public float evalLoss(Trainer trainer) {
         NDList preds = trainer.evaluate(new NDList(data.evalX()));
-        try (NDArray loss = trainer.getLoss().evaluate(new NDList(data.evalY()), preds)) {
+        try (NDArray loss = scenario.evaluationLoss().evaluate(new NDList(data.evalY()), preds)) {
             return loss.getFloat();
         } finally {
             preds.close();
