@@ -12,6 +12,7 @@ import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.event.GuardListener;
 import io.gradguard.djl.DjlGuard;
 import io.gradguard.models.AdamOvershootScenario;
+import io.gradguard.models.AttentionWarmupScenario;
 import io.gradguard.models.BadInitScenario;
 import io.gradguard.models.CorruptedBatchScenario;
 import io.gradguard.models.DeepMlpScenario;
@@ -167,7 +168,8 @@ public final class RecoveryBenchmark {
     /** @return the DJL scenarios of the table */
     public static List<Scenario> scenarios() {
         return List.of(new DeepMlpScenario(0.02f, 5f, false), new DeepMlpScenario(), new DeepMlpScenario(0.01f, 10f),
-                new DeepMlpScenario(0.01f, 50f), new AdamOvershootScenario(), new BadInitScenario(), new RnnAdditionScenario(),
+                new DeepMlpScenario(0.01f, 50f), new AdamOvershootScenario(), new AttentionWarmupScenario(),
+                new BadInitScenario(), new RnnAdditionScenario(),
                 new CorruptedBatchScenario(), new RelativeErrorScenario(), new FeatureScaleScenario());
     }
 
@@ -215,7 +217,7 @@ public final class RecoveryBenchmark {
         sb.append("---|".repeat(policies.size())).append('\n');
         for (Map.Entry<String, Map<String, Cell>> row : table.entrySet()) {
             sb.append("| `").append(row.getKey()).append("` | ")
-                    .append(String.format(Locale.ROOT, "%.4f", row.getValue().get("reference").loss())).append(" |");
+                    .append(String.format(Locale.ROOT, "%.4g", row.getValue().get("reference").loss())).append(" |");
             for (Policy p : policies) {
                 sb.append(' ').append(row.getValue().get(p.key()).render()).append(" |");
             }

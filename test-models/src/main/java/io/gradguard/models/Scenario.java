@@ -104,6 +104,19 @@ public abstract class Scenario {
     protected abstract Optimizer optimizer(float learningRate, float clipGrad);
 
     /**
+     * The optimizer of a variant; {@link #optimizer(float, float)} unless the scenario's cause is in the
+     * schedule (a missing warm-up, say).
+     *
+     * @param variant which variant
+     * @param learningRate the learning rate
+     * @param clipGrad DJL's element-wise {@code optClipGrad} threshold, or -1
+     * @return a new optimizer
+     */
+    protected Optimizer optimizer(Variant variant, float learningRate, float clipGrad) {
+        return optimizer(learningRate, clipGrad);
+    }
+
+    /**
      * Makes the training data (steps × batch size rows) and the evaluation data.
      *
      * @param variant which variant (some scenarios corrupt the data of the exploding one)
@@ -150,7 +163,7 @@ public abstract class Scenario {
         model.setBlock(buildBlock(variant));
         NDManager manager = model.getNDManager();
         DefaultTrainingConfig config =
-                new DefaultTrainingConfig(loss(variant)).optOptimizer(optimizer(learningRate, clipGrad));
+                new DefaultTrainingConfig(loss(variant)).optOptimizer(optimizer(variant, learningRate, clipGrad));
         return new ScenarioRun(this, model, config, data.toNd(manager), batchSize());
     }
 
