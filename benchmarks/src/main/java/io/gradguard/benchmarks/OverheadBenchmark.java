@@ -35,7 +35,7 @@ import java.util.Locale;
  * models, the variants interleaved step by step (A B C ... A B C ..., the order rotating every round) so
  * that the machine's drift hits all of them alike; medians over the measured rounds after a warm-up.
  *
- * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec \
+ * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec -Dmkl.cbwr=AUTO \
  *     -Dbench.main=io.gradguard.benchmarks.OverheadBenchmark "-Dbench.args=RESULTS.md 300"</pre>
  *
  * Arguments: the Markdown file whose "## Overhead" section is replaced (optional), measured rounds
@@ -215,8 +215,9 @@ public final class OverheadBenchmark {
             String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                     System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
             replaceSection(Path.of(out), "## Overhead", "## Overhead\n\nMachine: " + machine + ". Date: " + LocalDate.now()
-                    + ". Engine: DJL 0.36.0 / PyTorch 2.7.1 CPU.\nCommand: `./mvnw -q -B install -DskipTests && ./mvnw -q -B"
-                    + " -pl benchmarks exec:exec -Dbench.main=io.gradguard.benchmarks.OverheadBenchmark"
+                    + ". Engine: DJL 0.36.0 / PyTorch 2.7.1 CPU, MKL_CBWR=" + System.getenv("MKL_CBWR")
+                    + " (AUTO: MKL's fastest kernels, as an application runs them).\nCommand: `./mvnw -q -B install -DskipTests"
+                    + " && ./mvnw -q -B -pl benchmarks exec:exec -Dmkl.cbwr=AUTO -Dbench.main=io.gradguard.benchmarks.OverheadBenchmark"
                     + " \"-Dbench.args=RESULTS.md " + rounds + "\"`\n\n" + md);
         }
     }

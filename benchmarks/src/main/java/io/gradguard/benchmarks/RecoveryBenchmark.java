@@ -288,7 +288,8 @@ public final class RecoveryBenchmark {
                 System.getProperty("java.vm.name"));
         String section = "## Recovery\n\n"
                 + "Machine: " + machine + ". Date: " + LocalDate.now() + ". Engines: DJL 0.36.0 / PyTorch 2.7.1 CPU;"
-                + " TensorFlow Java 1.1.0 (TensorFlow 2.18 CPU, one thread per session) for the last row.\n"
+                + " TensorFlow Java 1.1.0 (TensorFlow 2.18 CPU, one thread per session) for the last row. MKL_CBWR="
+                + System.getenv("MKL_CBWR") + " (bit-reproducible runs: rerunning the command gives the same table).\n"
                 + "Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md` (written to `benchmarks/RESULTS.md`)\n\n"
                 + "Cells: final loss on the scenario's clean evaluation set as a ratio to the tuned reference trained"

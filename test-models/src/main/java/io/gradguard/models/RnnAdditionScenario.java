@@ -60,7 +60,9 @@ public final class RnnAdditionScenario extends Scenario {
 
     @Override
     public float documentedReferenceLoss() {
-        return 0.0554f;
+        // with MKL_CBWR=COMPATIBLE (bit-reproducible MKL, as the build runs it); MKL's default
+        // alignment-dependent kernels gave 0.0554
+        return 0.0594f;
     }
 
     @Override
