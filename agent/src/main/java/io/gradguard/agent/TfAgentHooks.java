@@ -32,8 +32,8 @@ import org.tensorflow.types.family.TType;
 final class TfAgentHooks implements AgentDispatch.TfHooks {
 
     /** Runner fields, resolved when this class first loads: on the application's thread, after instrumentation. */
-    private static final Field TARGETS = field("targets");
-    private static final Field SESSION = field("this$0");
+    private static final Field TARGETS = TfGuardSession.runnerField("targets");
+    private static final Field SESSION = TfGuardSession.runnerField("this$0");
 
     private final AgentConfig config;
     private final Map<ExecutionEnvironment, Map<String, TfGuardSession>> guarded =
@@ -50,16 +50,6 @@ final class TfAgentHooks implements AgentDispatch.TfHooks {
         Runtime.getRuntime().addShutdownHook(new Thread(this::closeAll, "gradguard-tensorflow-close"));
     }
 
-    private static Field field(String name) {
-        try {
-            Field f = Session.Runner.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return f;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
     @Override
     public void computeGradients(Object optimizer, Object loss) {
         if (optimizer instanceof Optimizer o && loss instanceof Operand<?> l) {
@@ -74,14 +64,8 @@ final class TfAgentHooks implements AgentDispatch.TfHooks {
             return null;
         }
         try {
-            GuardedGraph gg;
-            TfClaims.beginBuild();
-            try {
-                gg = GuardedGraph.build(o, TfClaims.lossOf(o), (List<GradAndVar<? extends TType>>) list,
-                        name instanceof String s ? s : null);
-            } finally {
-                TfClaims.endBuild();
-            }
+            GuardedGraph gg = GuardedGraph.build(o, TfClaims.lossOf(o), (List<GradAndVar<? extends TType>>) list,
+                    name instanceof String s ? s : null);
             int n = created.incrementAndGet();
             GuardConfig c = config.guard();
             if (c.log() != null && n > 1) {

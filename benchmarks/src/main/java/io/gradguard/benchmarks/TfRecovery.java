@@ -12,7 +12,6 @@ import io.gradguard.models.tf.TfMlpScenario;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import io.gradguard.tensorflow.GuardedOptimizer;
 import io.gradguard.tensorflow.internal.GuardedGraph;
-import io.gradguard.tensorflow.internal.TfClaims;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,12 +92,7 @@ final class TfRecovery {
             } else if (rule != null) {
                 List<Optimizer.GradAndVar<?>> computed = opt.computeGradients(m.loss);
                 List<Optimizer.GradAndVar<? extends TType>> gv = new ArrayList<>(computed);
-                TfClaims.beginBuild();
-                try {
-                    gg = GuardedGraph.build(opt, m.loss, gv, "train");
-                } finally {
-                    TfClaims.endBuild();
-                }
+                gg = GuardedGraph.build(opt, m.loss, gv, "train");
                 train = gg.train();
             } else {
                 train = opt.minimize(m.loss, "train");

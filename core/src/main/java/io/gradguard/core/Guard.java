@@ -257,9 +257,8 @@ public final class Guard implements AutoCloseable {
                 ? lossTypical * config.skipRatio() : inf;
         double skipLossNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.spikeRatio() : inf;
         double clip = acts ? clipThreshold() : inf;
-        boolean snapshot = rollbackEnabled() && (snapshotStep < 0
-                || (healthyStreak + 1 >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
-                        && step - snapshotStep >= config.snapshotEvery()));
+        // decide() counts this step into the streak before it asks
+        boolean snapshot = snapshotDue(step, healthyStreak + 1);
         return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(),
                 lossDetector.threshold(), acts, acts && skipRemaining > 0, snapshot, schedule.scale());
     }
@@ -391,7 +390,7 @@ public final class Guard implements AutoCloseable {
         lastHealthyStep = s.step();
         maxHealthyNorm = Math.max(maxHealthyNorm, norm);
         schedule.healthyStep(s.step());
-        if (snapshotDue(s.step())) {
+        if (snapshotDue(s.step(), healthyStreak)) {
             takeSnapshot(s.step());
             return Decision.stepAndSnapshot();
         }
@@ -419,14 +418,15 @@ public final class Guard implements AutoCloseable {
         return grown >= 0 && grown < names.size() ? names.get(grown) : null;
     }
 
-    private boolean snapshotDue(long step) {
+    /** Whether a healthy step at {@code step}, ending a streak of {@code streak} healthy steps, is snapshotted. */
+    private boolean snapshotDue(long step, int streak) {
         if (!rollbackEnabled()) {
             return false;
         }
         if (snapshotStep < 0) {
             return true;
         }
-        return healthyStreak >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
+        return streak >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
                 && step - snapshotStep >= config.snapshotEvery();
     }
 

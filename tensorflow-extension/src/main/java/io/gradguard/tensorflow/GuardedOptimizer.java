@@ -6,7 +6,6 @@ import io.gradguard.core.GuardConfig;
 import io.gradguard.core.InvalidConfigException;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.tensorflow.internal.GuardedGraph;
-import io.gradguard.tensorflow.internal.TfClaims;
 import io.gradguard.tensorflow.internal.TfGuardSession;
 import java.util.List;
 import java.util.Objects;
@@ -136,12 +135,7 @@ public final class GuardedOptimizer implements AutoCloseable {
             train = optimizer.applyGradients(gradsAndVars, name);
             return train;
         }
-        TfClaims.beginBuild();
-        try {
-            graph = GuardedGraph.build(optimizer, loss, gradsAndVars, name);
-        } finally {
-            TfClaims.endBuild();
-        }
+        graph = GuardedGraph.build(optimizer, loss, gradsAndVars, name);
         session = new TfGuardSession(graph, config, "api");
         train = graph.train();
         return train;

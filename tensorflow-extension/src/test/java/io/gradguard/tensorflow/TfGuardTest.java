@@ -11,7 +11,6 @@ import io.gradguard.core.StepPlan;
 import io.gradguard.core.event.StepRecord;
 import io.gradguard.models.tf.TfMlpScenario;
 import io.gradguard.tensorflow.internal.GuardedGraph;
-import io.gradguard.tensorflow.internal.TfClaims;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -161,12 +160,7 @@ class TfGuardTest {
             } else {
                 List<Optimizer.GradAndVar<?>> gv = opt.computeGradients(m.loss);
                 List<Optimizer.GradAndVar<? extends TType>> list = new ArrayList<>(gv);
-                TfClaims.beginBuild();
-                try {
-                    gg = GuardedGraph.build(opt, m.loss, list, "train");
-                } finally {
-                    TfClaims.endBuild();
-                }
+                gg = GuardedGraph.build(opt, m.loss, list, "train");
                 train = gg.train();
             }
             GuardedGraph fed = gg;

@@ -3,8 +3,6 @@ package io.gradguard.models;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.NormalInitializer;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.util.Random;
 
 /**
@@ -14,7 +12,7 @@ import java.util.Random;
  * momentum at an ordinary learning rate explodes in its first steps. The reference is the same network
  * with He (Kaiming) normal initialization, at the same learning rate.
  */
-public final class BadInitScenario extends Scenario {
+public final class BadInitScenario extends FixedRateMomentumScenario {
 
     static final int FEATURES = 16;
     static final int DEPTH = 16;
@@ -24,6 +22,11 @@ public final class BadInitScenario extends Scenario {
     static final float BAD_SIGMA = (float) Math.sqrt(4.0 / WIDTH);
     /** He normal for the hidden layers' fan-in of 64. */
     static final float HE_SIGMA = (float) Math.sqrt(2.0 / WIDTH);
+
+    /** The default set-up. */
+    public BadInitScenario() {
+        super(LR);
+    }
 
     @Override
     public String name() {
@@ -41,15 +44,7 @@ public final class BadInitScenario extends Scenario {
         return "same network and learning rate with He normal initialization N(0, " + HE_SIGMA + "^2)";
     }
 
-    @Override
-    public float documentedReferenceLoss() {
-        return Float.NaN;
-    }
 
-    @Override
-    public float learningRate(Variant variant) {
-        return LR;
-    }
 
     @Override
     protected Block buildBlock() {
@@ -63,11 +58,6 @@ public final class BadInitScenario extends Scenario {
         return b;
     }
 
-    @Override
-    protected Optimizer optimizer(float learningRate, float clipGrad) {
-        return Optimizer.sgd().setLearningRateTracker(Tracker.fixed(learningRate)).optMomentum(0.9f)
-                .optClipGrad(clipGrad).build();
-    }
 
     @Override
     protected ScenarioData makeData(Variant variant, Random rng) {

@@ -1,8 +1,6 @@
 package io.gradguard.models;
 
 import ai.djl.nn.Block;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.util.Random;
 
 /**
@@ -12,11 +10,16 @@ import java.util.Random;
  * inputs overshoots along them and SGD with momentum explodes. The reference standardizes every input
  * (the usual fix) at the same learning rate. Each variant is evaluated on its own input representation.
  */
-public final class FeatureScaleScenario extends Scenario {
+public final class FeatureScaleScenario extends FixedRateMomentumScenario {
 
     static final int FEATURES = 16;
     static final float SCALE = 8f;
     static final float LR = 0.02f;
+
+    /** The default set-up. */
+    public FeatureScaleScenario() {
+        super(LR);
+    }
 
     @Override
     public String name() {
@@ -34,26 +37,13 @@ public final class FeatureScaleScenario extends Scenario {
         return "same model, data and learning rate with every input standardized";
     }
 
-    @Override
-    public float documentedReferenceLoss() {
-        return Float.NaN;
-    }
 
-    @Override
-    public float learningRate(Variant variant) {
-        return LR;
-    }
 
     @Override
     protected Block buildBlock() {
         return Regression.reluMlp(3, 64);
     }
 
-    @Override
-    protected Optimizer optimizer(float learningRate, float clipGrad) {
-        return Optimizer.sgd().setLearningRateTracker(Tracker.fixed(learningRate)).optMomentum(0.9f)
-                .optClipGrad(clipGrad).build();
-    }
 
     @Override
     protected ScenarioData makeData(Variant variant, Random rng) {

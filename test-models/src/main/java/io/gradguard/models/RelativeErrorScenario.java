@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.util.Random;
 
 /**
@@ -15,7 +13,7 @@ import java.util.Random;
  * explodes on the first batches that hold them. The reference floors the denominator,
  * {@code eps = 0.1}, the usual fix. Both are evaluated with the floored loss.
  */
-public final class RelativeErrorScenario extends Scenario {
+public final class RelativeErrorScenario extends FixedRateMomentumScenario {
 
     static final int FEATURES = 16;
     static final float LR = 0.01f;
@@ -37,6 +35,11 @@ public final class RelativeErrorScenario extends Scenario {
         }
     }
 
+    /** The default set-up. */
+    public RelativeErrorScenario() {
+        super(LR);
+    }
+
     @Override
     public String name() {
         return "relative-error-near-zero";
@@ -53,15 +56,7 @@ public final class RelativeErrorScenario extends Scenario {
         return "same model, data and learning rate with the denominator floored: |p - y| / (|y| + 0.1)";
     }
 
-    @Override
-    public float documentedReferenceLoss() {
-        return Float.NaN;
-    }
 
-    @Override
-    public float learningRate(Variant variant) {
-        return LR;
-    }
 
     @Override
     protected Block buildBlock() {
@@ -78,11 +73,6 @@ public final class RelativeErrorScenario extends Scenario {
         return new RelativeError(variant == Variant.EXPLODING ? 1e-6f : 0.1f);
     }
 
-    @Override
-    protected Optimizer optimizer(float learningRate, float clipGrad) {
-        return Optimizer.sgd().setLearningRateTracker(Tracker.fixed(learningRate)).optMomentum(0.9f)
-                .optClipGrad(clipGrad).build();
-    }
 
     @Override
     protected ScenarioData makeData(Variant variant, Random rng) {

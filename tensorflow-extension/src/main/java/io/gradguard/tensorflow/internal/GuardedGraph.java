@@ -255,10 +255,13 @@ public final class GuardedGraph {
         }
         String trainName = name == null ? optimizer.getOptimizerName() + "-minimize" : name;
         Op finish;
+        // the agent, when present, must let this call through to the optimizer's own body
+        TfClaims.beginBuild();
         try {
             // the optimizer's own op gets another name: the user's name must find the guarded op
             finish = optimizer.applyGradients(guarded, trainName + "_unguarded");
         } finally {
+            TfClaims.endBuild();
             lazy.restoreTf();
         }
         if (lazy.failure != null) {

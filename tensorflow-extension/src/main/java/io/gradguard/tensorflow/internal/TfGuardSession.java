@@ -136,7 +136,11 @@ public final class TfGuardSession implements AutoCloseable {
         }
     }
 
-    private static Field runnerField(String name) {
+    /**
+     * @param name a field of {@code Session.Runner}
+     * @return the field, made accessible, or null when this TensorFlow Java has no such field
+     */
+    public static Field runnerField(String name) {
         try {
             Field f = Session.Runner.class.getDeclaredField(name);
             f.setAccessible(true);
