@@ -10,7 +10,9 @@ public final class Scenarios {
 
     /** @return every scenario, in a fixed order */
     public static List<Scenario> all() {
-        return List.of(new DeepMlpScenario(), new CorruptedBatchScenario(), new RnnAdditionScenario(), new AdamOvershootScenario());
+        return List.of(new DeepMlpScenario(), new CorruptedBatchScenario(), new RnnAdditionScenario(), new AdamOvershootScenario(),
+                new DeepMlpScenario(0.02f, 5f, false), new AttentionWarmupScenario(), new BadInitScenario(),
+                new RelativeErrorScenario(), new FeatureScaleScenario());
     }
 
     /**
