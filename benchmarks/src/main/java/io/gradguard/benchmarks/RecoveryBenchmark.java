@@ -7,9 +7,6 @@ import io.gradguard.benchmarks.anchors.GlobalNormClipper;
 import io.gradguard.benchmarks.anchors.NormRule;
 import io.gradguard.benchmarks.anchors.ZClip;
 import io.gradguard.core.GuardConfig;
-import io.gradguard.core.event.EventKind;
-import io.gradguard.core.event.GuardEvent;
-import io.gradguard.core.event.GuardListener;
 import io.gradguard.djl.DjlGuard;
 import io.gradguard.models.AdamOvershootScenario;
 import io.gradguard.models.AttentionWarmupScenario;
@@ -128,18 +125,10 @@ public final class RecoveryBenchmark {
 
             @Override
             public Cell run(Scenario s, int maxSteps, float reference) {
-                long[] lost = new long[1];
+                StepsRedone redone = new StepsRedone();
                 try (ScenarioRun run = s.open(Variant.EXPLODING); Trainer t = run.newTrainer();
                         DjlGuard guard = new DjlGuard(GuardConfig.ofDefaults())) {
-                    guard.addGuardListener(new GuardListener() {
-                        @Override
-                        public void onEvent(GuardEvent e) {
-                            if (e.kind() == EventKind.ROLLBACK && e.data().get("from_step") instanceof Number from
-                                    && e.data().get("to_step") instanceof Number to) {
-                                lost[0] += from.longValue() - to.longValue();
-                            }
-                        }
-                    });
+                    guard.addGuardListener(redone);
                     String note = null;
                     try {
                         run.trainByHand(t, guard::step, maxSteps);
@@ -147,7 +136,7 @@ public final class RecoveryBenchmark {
                         note = "halted";
                     }
                     float loss = note == null ? run.evalLoss(t) : Float.NaN;
-                    return cell(loss, reference, guard.summary().rollbacks(), lost[0], note);
+                    return cell(loss, reference, guard.summary().rollbacks(), redone.total(), note);
                 }
             }
         };

@@ -5,9 +5,6 @@ import io.gradguard.benchmarks.anchors.NormRule;
 import io.gradguard.benchmarks.anchors.ZClip;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.StepPlan;
-import io.gradguard.core.event.EventKind;
-import io.gradguard.core.event.GuardEvent;
-import io.gradguard.core.event.GuardListener;
 import io.gradguard.models.tf.TfMlpScenario;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import io.gradguard.tensorflow.GuardedOptimizer;
@@ -20,10 +17,7 @@ import java.util.function.Supplier;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.framework.optimizers.Optimizer;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
-import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.family.TType;
 
@@ -76,19 +70,11 @@ final class TfRecovery {
             GuardedOptimizer guarded = null;
             GuardedGraph gg = null;
             Op train;
-            long[] lost = new long[1];
+            StepsRedone redone = new StepsRedone();
             if (config != null) {
                 guarded = GuardedOptimizer.wrap(opt, config);
                 train = guarded.minimize(m.loss, "train");
-                guarded.guard().addListener(new GuardListener() {
-                    @Override
-                    public void onEvent(GuardEvent e) {
-                        if (e.kind() == EventKind.ROLLBACK && e.data().get("from_step") instanceof Number from
-                                && e.data().get("to_step") instanceof Number to) {
-                            lost[0] += from.longValue() - to.longValue();
-                        }
-                    }
-                });
+                guarded.guard().addListener(redone);
             } else if (rule != null) {
                 List<Optimizer.GradAndVar<?>> computed = opt.computeGradients(m.loss);
                 List<Optimizer.GradAndVar<? extends TType>> gv = new ArrayList<>(computed);
@@ -106,23 +92,22 @@ final class TfRecovery {
                 try {
                     for (int step = 0; step < steps; step++) {
                         d.next(xs, ys);
-                        try (TFloat32 tx = TFloat32.tensorOf(Shape.of(TfMlpScenario.BATCH, TfMlpScenario.IN), DataBuffers.of(xs));
-                                TFloat32 ty = TFloat32.tensorOf(Shape.of(TfMlpScenario.BATCH, 1), DataBuffers.of(ys))) {
+                        try (TfMlpScenario.Batch b = TfMlpScenario.Batch.of(xs, ys)) {
                             if (guarded != null) {
-                                guarded.run(s, s.runner().feed(m.x, tx).feed(m.y, ty).addTarget(train)).close();
+                                guarded.run(s, b.feed(s, m).addTarget(train)).close();
                             } else if (r != null) {
                                 double norm;
-                                try (Result stats = s.runner().feed(m.x, tx).feed(m.y, ty).fetch(gg.stats()).run()) {
-                                    norm = ((TFloat64) stats.get(0)).getDouble(gg.names().size());
+                                try (Result stats = b.feed(s, m).fetch(gg.stats()).run()) {
+                                    norm = ((TFloat64) stats.get(0)).getDouble(gg.names().size() + GuardedGraph.STAT_NORM);
                                 }
                                 double inf = Double.POSITIVE_INFINITY;
                                 StepPlan plan = new StepPlan(step, r.maxNorm(norm), inf, inf, inf, inf, inf, false, false, false, 1.0);
                                 try (TFloat64 p = TFloat64.vectorOf(plan.toArray());
-                                        Result res = s.runner().feed(m.x, tx).feed(m.y, ty).feed(gg.plan(), p).addTarget(train).run()) {
+                                        Result res = b.feed(s, m).feed(gg.plan(), p).addTarget(train).run()) {
                                     res.size();
                                 }
                             } else {
-                                s.runner().feed(m.x, tx).feed(m.y, ty).addTarget(train).run().close();
+                                b.feed(s, m).addTarget(train).run().close();
                             }
                         }
                     }
@@ -134,7 +119,7 @@ final class TfRecovery {
                 if (guarded != null) {
                     guarded.close();
                 }
-                return new Outcome(loss, rollbacks, lost[0], note);
+                return new Outcome(loss, rollbacks, redone.total(), note);
             }
         }
     }

@@ -56,8 +56,16 @@ import org.tensorflow.types.family.TType;
  */
 public final class GuardedGraph {
 
-    /** Extra values after the per-gradient sums of squares in the stats vector. */
-    static final int STATS_EXTRA = 5;
+    /** Stats vector, after the per-gradient sums of squares: offset of the global norm. */
+    public static final int STAT_NORM = 0;
+    /** Offset of the loss (0 when the loss is unknown). */
+    public static final int STAT_LOSS = 1;
+    /** Offset of the applied flag (1: the update ran, 0: skipped). */
+    public static final int STAT_APPLIED = 2;
+    /** Offset of the clip coefficient. */
+    public static final int STAT_COEF = 3;
+    /** Offset of the snapshot flag (1: the pre-update state was copied). */
+    public static final int STAT_SNAPSHOT = 4;
 
     private static final Field TF_FIELD = tfField();
 
@@ -241,6 +249,7 @@ public final class GuardedGraph {
         Operand<TBool> scaled = tf.math.logicalAnd(apply, tf.math.notEqual(lrScale, one));
 
         Operand<TFloat64> zero = tf.constant(0.0);
+        // in the order of the STAT_* offsets
         Operand<TFloat64> extra = tf.stack(List.of(norm, lossValue, tf.select(apply, one, zero), coef,
                 tf.select(snapshot, one, zero)));
         Output<TFloat64> stats = tf.withName("stats").concat(List.of(ss, extra), tf.constant(0)).asOutput();

@@ -197,11 +197,11 @@ public final class TfGuardSession implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 norms[i] = Math.sqrt(stats.getDouble(i));
             }
-            double norm = stats.getDouble(n);
-            double loss = stats.getDouble(n + 1);
-            applied = stats.getDouble(n + 2) > 0.5;
-            coef = stats.getDouble(n + 3);
-            snapped = stats.getDouble(n + 4) > 0.5;
+            double norm = stats.getDouble(n + GuardedGraph.STAT_NORM);
+            double loss = stats.getDouble(n + GuardedGraph.STAT_LOSS);
+            applied = stats.getDouble(n + GuardedGraph.STAT_APPLIED) > 0.5;
+            coef = stats.getDouble(n + GuardedGraph.STAT_COEF);
+            snapped = stats.getDouble(n + GuardedGraph.STAT_SNAPSHOT) > 0.5;
             StepStats s = new StepStats(thisStep, graph.lossKnown() ? loss : Double.NaN, graph.lossKnown(), norm, norms);
             step++;
             d = guard.decide(s, weightNorms(session));

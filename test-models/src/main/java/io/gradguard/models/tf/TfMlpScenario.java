@@ -219,10 +219,42 @@ public final class TfMlpScenario {
      */
     public static float run(Session session, Model model, float[] xs, float[] ys,
             BiFunction<Session, Session.Runner, Result> step) {
-        try (TFloat32 tx = TFloat32.tensorOf(Shape.of(ys.length, IN), DataBuffers.of(xs));
-                TFloat32 ty = TFloat32.tensorOf(Shape.of(ys.length, 1), DataBuffers.of(ys));
-                Result r = step.apply(session, session.runner().feed(model.x, tx).feed(model.y, ty).fetch(model.loss))) {
+        try (Batch b = Batch.of(xs, ys); Result r = step.apply(session, b.feed(session, model).fetch(model.loss))) {
             return ((TFloat32) r.get(0)).getFloat();
+        }
+    }
+
+    /**
+     * One batch as tensors.
+     *
+     * @param x inputs, [rows, IN]
+     * @param y targets, [rows, 1]
+     */
+    public record Batch(TFloat32 x, TFloat32 y) implements AutoCloseable {
+
+        /**
+         * @param xs rows * IN inputs
+         * @param ys rows targets
+         * @return the tensors; close them
+         */
+        public static Batch of(float[] xs, float[] ys) {
+            return new Batch(TFloat32.tensorOf(Shape.of(ys.length, IN), DataBuffers.of(xs)),
+                    TFloat32.tensorOf(Shape.of(ys.length, 1), DataBuffers.of(ys)));
+        }
+
+        /**
+         * @param session the session
+         * @param model the model
+         * @return a new runner with this batch fed
+         */
+        public Session.Runner feed(Session session, Model model) {
+            return session.runner().feed(model.x, x).feed(model.y, y);
+        }
+
+        @Override
+        public void close() {
+            x.close();
+            y.close();
         }
     }
 
