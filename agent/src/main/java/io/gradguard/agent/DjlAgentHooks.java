@@ -69,7 +69,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
         }
         h.session = new DjlGuardSession(c, "agent");
         h.session.putHeader("agent_install_ms", installMs);
-        h.session.prepare(trainer, false);
+        h.session.prepare(trainer, true);
     }
 
     static Path numbered(Path log, int n) {

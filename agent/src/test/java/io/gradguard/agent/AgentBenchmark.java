@@ -14,7 +14,7 @@ import java.util.Locale;
  * the same guard wired in as a listener, on a healthy deep MLP. Not a test: run it with
  *
  * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl agent exec:exec -Dexec.classpathScope=test \
- *     -Dexec.executable=java "-Dexec.args=-Dai.djl.offline=true -cp %classpath io.gradguard.agent.AgentBenchmark 7 600"</pre>
+ *     -Dexec.executable=java "-Dexec.args=-Dai.djl.offline=true -cp %classpath io.gradguard.agent.AgentBenchmark 7 600 ../benchmarks/RESULTS.md"</pre>
  */
 public final class AgentBenchmark {
 
@@ -23,7 +23,8 @@ public final class AgentBenchmark {
     /**
      * Entry point.
      *
-     * @param args optional: rounds (default 7) and steps per step-time run (default 600)
+     * @param args optional: rounds (default 7), steps per step-time run (default 600), and a Markdown file
+     *     whose "## Agent" section is replaced with the result
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
@@ -71,11 +72,30 @@ public final class AgentBenchmark {
             System.err.printf(Locale.ROOT, "step-time round %d/%d: unguarded %.0f us, listener %.0f us, agent %.0f us%n",
                     r + 1, rounds, u, l, g);
         }
-        System.out.printf(Locale.ROOT, "JVM start + 1 DJL step (%d paired rounds): without agent %.0f ms (median); added by the agent %.0f ms (median of paired differences)%n",
-                rounds, med(bare), med(added));
-        System.out.printf(Locale.ROOT, "step time, healthy deep MLP, %d steps per run, %d paired rounds: agent/listener = %.3f,"
-                + " listener/unguarded = %.3f (medians of per-round ratios)%n",
-                steps, rounds, med(agentOverListener), med(listenerOverBare));
+        String start = String.format(Locale.ROOT, "JVM start + 1 DJL step (%d paired rounds): without agent %.0f ms (median);"
+                + " added by the agent %.0f ms (median of paired differences)", rounds, med(bare), med(added));
+        String step = String.format(Locale.ROOT, "step time, healthy deep MLP (`%s`, reference rate), %d steps per run,"
+                + " %d paired rounds: agent/listener = %.3f, listener/unguarded = %.3f (medians of per-round ratios)",
+                scenario, steps, rounds, med(agentOverListener), med(listenerOverBare));
+        System.out.println(start);
+        System.out.println(step);
+        if (args.length > 2) {
+            Path file = Path.of(args[2]);
+            String text = Files.exists(file) ? Files.readString(file) : "";
+            String section = "## Agent\n\nMachine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                    + System.getProperty("java.version") + ". Date: " + java.time.LocalDate.now() + ".\nCommand: `./mvnw -q -B"
+                    + " install -DskipTests && ./mvnw -q -B -pl agent exec:exec -Dexec.classpathScope=test -Dexec.executable=java"
+                    + " \"-Dexec.args=-Dai.djl.offline=true -cp %classpath io.gradguard.agent.AgentBenchmark " + rounds + " " + steps
+                    + " ../benchmarks/RESULTS.md\"`\n\n- " + start + ".\n- " + step + ".\n";
+            int at = text.indexOf("## Agent\n");
+            if (at < 0) {
+                text = text + (text.endsWith("\n") ? "" : "\n") + "\n" + section;
+            } else {
+                int next = text.indexOf("\n## ", at + 3);
+                text = text.substring(0, at) + section + (next < 0 ? "" : text.substring(next));
+            }
+            Files.writeString(file, text);
+        }
     }
 
     private interface Launch {

@@ -20,6 +20,9 @@ import ai.djl.util.Pair;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.Policy;
 import io.gradguard.djl.DjlGuard;
+import io.gradguard.djl.internal.GradientInspector;
+import io.gradguard.djl.internal.OptimizerAccess;
+import io.gradguard.djl.internal.TrainingSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -56,6 +59,7 @@ public final class OverheadBenchmark {
         final DjlGuard guard;
         final boolean naive;
         final long[] nanos;
+        GradientInspector readPass;
 
         Variant(String key, int depth, int width, Policy policy, boolean naive, int rounds) {
             this.key = key;
@@ -85,6 +89,9 @@ public final class OverheadBenchmark {
             }
             if (guard != null) {
                 guard.step(trainer, loss);
+            } else if (readPass != null) {
+                readPass.measure(loss, false);
+                trainer.step();
             } else if (naive) {
                 naiveClip(trainer, 1e9);
                 trainer.step();
@@ -123,17 +130,26 @@ public final class OverheadBenchmark {
         }
     }
 
-    /** Ratios of one model: variant key to median step time relative to the unguarded one, plus means. */
-    record Row(String model, int tensors, double baseMedianMs, List<String> keys, double[] medianRatio, double[] meanRatio) {}
+    /**
+     * Ratios of one model: per variant, the median over rounds of (variant step / unguarded step in the
+     * same round), the ratio of means, and the snapshot's cost.
+     */
+    record Row(String model, int tensors, double baseMedianMs, List<String> keys, double[] pairedMedian,
+            double[] meanRatio, double snapshotMs, double snapshotAmortized) {}
 
     static Row measure(String name, int depth, int width, int rounds) {
         int warmup = 50;
         List<Variant> vs = new ArrayList<>();
         vs.add(new Variant("unguarded", depth, width, null, false, rounds));
+        vs.add(new Variant("unguarded again (A/A)", depth, width, null, false, rounds));
         vs.add(new Variant("naive-loop", depth, width, null, true, rounds));
+        Variant floor = new Variant("read pass only", depth, width, null, false, rounds);
+        floor.readPass = new GradientInspector(floor.trainer);
+        vs.add(floor);
         vs.add(new Variant("monitor", depth, width, Policy.MONITOR, false, rounds));
         vs.add(new Variant("clip", depth, width, Policy.CLIP, false, rounds));
         vs.add(new Variant("auto", depth, width, Policy.AUTO, false, rounds));
+        System.err.printf(Locale.ROOT, "%s: %d variants x %d rounds%n", name, vs.size(), warmup + rounds);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.randomNormal(new Shape(BATCH, IN));
             NDArray y = m.randomNormal(new Shape(BATCH, 1));
@@ -148,18 +164,38 @@ public final class OverheadBenchmark {
             }
         }
         int tensors = vs.get(0).trainer.getModel().getBlock().getParameters().size();
-        double base = median(vs.get(0).nanos);
-        double baseMean = mean(vs.get(0).nanos);
+        long[] base = vs.get(0).nanos;
         List<String> keys = new ArrayList<>();
-        double[] med = new double[vs.size()];
+        double[] paired = new double[vs.size()];
         double[] avg = new double[vs.size()];
         for (int i = 0; i < vs.size(); i++) {
             keys.add(vs.get(i).key);
-            med[i] = median(vs.get(i).nanos) / base;
-            avg[i] = mean(vs.get(i).nanos) / baseMean;
+            long[] ratio = new long[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = Math.round(1e6 * vs.get(i).nanos[r] / base[r]);
+            }
+            paired[i] = median(ratio) / 1e6;
+            avg[i] = mean(vs.get(i).nanos) / mean(base);
         }
+        double snapMs = snapshotMillis(vs.get(vs.size() - 1).trainer);
+        double baseMs = median(base) / 1e6;
         vs.forEach(Variant::close);
-        return new Row(name, tensors, base / 1e6, keys, med, avg);
+        return new Row(name, tensors, baseMs, keys, paired, avg, snapMs,
+                snapMs / (GuardConfig.DEFAULT_SNAPSHOT_EVERY * baseMs));
+    }
+
+    /** Median time of one rollback snapshot (parameters + optimizer state, on the device) of a trainer. */
+    static double snapshotMillis(Trainer trainer) {
+        GradientInspector inspector = new GradientInspector(trainer);
+        try (TrainingSnapshot snap = new TrainingSnapshot(inspector, OptimizerAccess.optimizer(trainer), false)) {
+            long[] ns = new long[31];
+            for (int i = 0; i < ns.length; i++) {
+                long t0 = System.nanoTime();
+                snap.take(i);
+                ns[i] = System.nanoTime() - t0;
+            }
+            return median(Arrays.copyOfRange(ns, 1, ns.length)) / 1e6;
+        }
     }
 
     static double median(long[] a) {
@@ -178,22 +214,29 @@ public final class OverheadBenchmark {
 
     static String markdown(List<Row> rows, int rounds) {
         StringBuilder sb = new StringBuilder();
+        List<String> keys = rows.get(0).keys();
         sb.append("| model | tensors | unguarded step (median) |");
-        for (String k : rows.get(0).keys().subList(1, rows.get(0).keys().size())) {
+        for (String k : keys.subList(1, keys.size())) {
             sb.append(' ').append(k).append(" |");
         }
-        sb.append("\n|---|---|---|").append("---|".repeat(rows.get(0).keys().size() - 1)).append('\n');
+        sb.append(" snapshot (every ").append(GuardConfig.DEFAULT_SNAPSHOT_EVERY).append(" steps) |");
+        sb.append("\n|---|---|---|").append("---|".repeat(keys.size())).append('\n');
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %d | %.2f ms |", r.model(), r.tensors(), r.baseMedianMs()));
-            for (int i = 1; i < r.keys().size(); i++) {
-                sb.append(String.format(Locale.ROOT, " %.3f (mean %.3f) |", r.medianRatio()[i], r.meanRatio()[i]));
+            for (int i = 1; i < keys.size(); i++) {
+                sb.append(String.format(Locale.ROOT, " **%.3f** (means %.3f) |", r.pairedMedian()[i], r.meanRatio()[i]));
             }
+            sb.append(String.format(Locale.ROOT, " %.2f ms = %.4f per step |", r.snapshotMs(), r.snapshotAmortized()));
             sb.append('\n');
         }
-        sb.append(String.format(Locale.ROOT, "%nStep-time ratio to the unguarded step: median of %d interleaved steps after 50"
-                + " warm-up steps (mean in brackets: it includes `auto`'s rollback snapshots every 50 steps, so mean minus"
-                + " median is their amortized cost). Guarded variants use the loop guard `DjlGuard.step` with the policy"
-                + " named; `naive-loop` is a `norm()` + `getFloat()` per parameter and a scale per parameter.%n", rounds));
+        sb.append(String.format(Locale.ROOT, "%nBold: median over %d rounds of the ratio guarded step / unguarded step of the same"
+                + " round (every round runs each variant once, in rotating order, after 50 warm-up rounds); in brackets the"
+                + " ratio of mean step times, which includes `auto`'s snapshot every %d steps. `unguarded again (A/A)` is a"
+                + " second unguarded model: its distance from 1 is this machine's noise floor. Guarded variants use the loop"
+                + " guard `DjlGuard.step` with the policy named and otherwise default settings; `naive-loop` is a `norm()` +"
+                + " `getFloat()` per parameter and a scale per parameter; `read pass only` is GradGuard's measurement alone (one norm per gradient, stacked, one copy to the host) with no decision: the floor for any guard that reads every gradient each step. Snapshot: median time of one rollback snapshot"
+                + " (parameters and SGD momentum, copied on the device), and that time spread over the default interval as a"
+                + " fraction of the unguarded step.%n", rounds, GuardConfig.DEFAULT_SNAPSHOT_EVERY));
         return sb.toString();
     }
 

@@ -35,11 +35,13 @@ class RecoveryBenchmarkSmokeTest {
     void theOverheadHarnessRunsEveryVariantOnATinyModel() {
         // structure only: no timing is asserted (this machine is noisy; the ratios live in RESULTS.md)
         OverheadBenchmark.Row row = OverheadBenchmark.measure("tiny", 2, 8, 5);
-        assertThat(row.keys()).containsExactly("unguarded", "naive-loop", "monitor", "clip", "auto");
+        assertThat(row.keys()).containsExactly("unguarded", "unguarded again (A/A)", "naive-loop", "read pass only", "monitor", "clip", "auto");
         assertThat(row.tensors()).isEqualTo(6);
-        for (double r : row.medianRatio()) {
+        assertThat(row.pairedMedian()[0]).isEqualTo(1.0);
+        for (double r : row.pairedMedian()) {
             assertThat(r).isPositive().isFinite();
         }
+        assertThat(row.snapshotMs()).isPositive().isFinite();
         assertThat(OverheadBenchmark.markdown(java.util.List.of(row), 5)).contains("| tiny | 6 |");
     }
 }

@@ -28,8 +28,10 @@ import io.gradguard.djl.internal.DjlGuardSession;
  * }
  * }</pre>
  *
- * <p>A clipped step scales the gradients in place and then calls {@code trainer.step()}; a skipped step
- * zeroes the gradients and does not call it, so neither the parameters nor the optimizer state move.
+ * <p>A clipped step calls {@code trainer.step()} with the clip coefficient folded into DJL's fused
+ * {@code Sgd} / {@code Adam} / {@code AdamW} update (other optimizers: the gradients are scaled in place
+ * first); a skipped step zeroes the gradients and does not call it, so neither the parameters nor the
+ * optimizer state move.
  */
 public final class DjlGuard implements AutoCloseable {
 
@@ -70,7 +72,7 @@ public final class DjlGuard implements AutoCloseable {
      * @return this
      */
     public DjlGuard attach(Trainer trainer) {
-        session.prepare(trainer, false);
+        session.prepare(trainer, true);
         return this;
     }
 
@@ -100,7 +102,7 @@ public final class DjlGuard implements AutoCloseable {
         }
         Decision d;
         try {
-            session.prepare(trainer, false);
+            session.prepare(trainer, true);
             d = session.inspect(trainer, loss);
             session.applyDirect(d);
         } catch (GradGuardDivergedException halt) {
@@ -110,7 +112,11 @@ public final class DjlGuard implements AutoCloseable {
             d = Decision.step();
         }
         if (d.applies()) {
-            trainer.step();
+            try {
+                trainer.step();
+            } finally {
+                session.stepDone();
+            }
         }
         return d;
     }

@@ -141,6 +141,9 @@ public final class DjlGuardSession implements AutoCloseable {
                     gate = g;
                 }
             }
+            if (gate != null) {
+                gate.foldClipsInto(OptimizerAccess.optimizer(t));
+            }
         }
         if (acts()) {
             standInForDivergenceCheck(t);
@@ -281,6 +284,11 @@ public final class DjlGuardSession implements AutoCloseable {
         return d;
     }
 
+    /** @return device-to-host copies made so far for this trainer's measurements */
+    public long hostReads() {
+        return inspector == null ? 0 : inspector.hostReads();
+    }
+
     /** @return the snapshot holder, or null when rollback is off */
     public TrainingSnapshot snapshot() {
         return snapshot;
@@ -325,18 +333,36 @@ public final class DjlGuardSession implements AutoCloseable {
     }
 
     /**
-     * Carries out a decision on the gradients directly, for a caller that then decides itself whether to
-     * call {@code trainer.step()} (the loop guard).
+     * Carries out a decision for a caller that then decides itself whether to run the update (the loop
+     * guard, the agent): a clip is armed on the gate when there is one (so it is folded into the
+     * optimizer's update) and applied to the gradients otherwise; a skip zeroes the gradients, and the
+     * caller does not run the update.
      *
      * @param d the decision
      * @throws GradGuardDivergedException for ABORT
      */
     public void applyDirect(Decision d) {
+        if (gate != null) {
+            gate.arm(1.0);
+        }
         switch (d.action()) {
             case STEP -> { }
-            case CLIP -> inspector.forEachGradient(g -> actuator.scale(g, d.clipCoef()));
+            case CLIP -> {
+                if (gate != null) {
+                    gate.arm(d.clipCoef());
+                } else {
+                    inspector.forEachGradient(g -> actuator.scale(g, d.clipCoef()));
+                }
+            }
             case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
             case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason());
+        }
+    }
+
+    /** Marks the end of an update run after {@link #applyDirect}: the gate passes updates through again. */
+    public void stepDone() {
+        if (gate != null) {
+            gate.stepDone();
         }
     }
 

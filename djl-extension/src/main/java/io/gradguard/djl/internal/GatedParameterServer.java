@@ -6,15 +6,18 @@ import ai.djl.training.ParameterServer;
 /**
  * Stands between a trainer's parameter store and its real {@link ParameterServer} so that the guard's
  * decision is carried out inside {@code Trainer.step()}, whoever calls it ({@code EasyTrain.fit}, a
- * hand-written loop, the agent). For each parameter: pass the update through, scale the gradients first
- * (clip), or zero them and skip the optimizer entirely (skip), so that neither the parameters nor the
- * optimizer state (moments, update counts) move.
+ * hand-written loop, the agent). For each parameter: pass the update through, clip, or zero the gradients
+ * and skip the optimizer entirely (skip), so that neither the parameters nor the optimizer state (moments,
+ * update counts) move. A clip is folded into the optimizer's own gradient factor where DJL's fused update
+ * honours it ({@link RescaleFold}: no pass over the gradients); otherwise the gradients are scaled in place
+ * first.
  */
 public final class GatedParameterServer implements ParameterServer {
 
     private final ParameterServer delegate;
     private final GradientActuator actuator;
     private volatile double pendingScale = 1.0;
+    private volatile RescaleFold fold;
 
     /**
      * @param delegate the trainer's real server
@@ -23,6 +26,17 @@ public final class GatedParameterServer implements ParameterServer {
     public GatedParameterServer(ParameterServer delegate, GradientActuator actuator) {
         this.delegate = delegate;
         this.actuator = actuator;
+    }
+
+    /**
+     * Lets clips go through the optimizer's gradient factor instead of a pass over the gradients.
+     *
+     * @param optimizer the optimizer the wrapped server updates with, or null
+     * @return whether clips are folded (false: they scale the gradients in place)
+     */
+    public boolean foldClipsInto(ai.djl.training.optimizer.Optimizer optimizer) {
+        this.fold = RescaleFold.of(optimizer);
+        return fold != null;
     }
 
     /** @return the wrapped server */
@@ -65,6 +79,11 @@ public final class GatedParameterServer implements ParameterServer {
             return;
         }
         if (scale != 1.0) {
+            RescaleFold f = fold;
+            if (f != null) {
+                f.run(scale, () -> delegate.update(parameterId, grads, params));
+                return;
+            }
             for (NDArray g : grads) {
                 actuator.scale(g, scale);
             }

@@ -30,6 +30,7 @@ public final class GradientInspector {
     private final List<RunInfo.Parameter> described = new ArrayList<>();
     private final Device[] devices;
     private final ParameterStore store;
+    private long hostReads;
 
     /**
      * Collects the trainer's trainable, initialized parameters in model order.
@@ -51,6 +52,11 @@ public final class GradientInspector {
     /** @return the parameters, as the core sees them */
     public List<RunInfo.Parameter> describe() {
         return described;
+    }
+
+    /** @return how many device-to-host copies this inspector has made (one per {@link #measure}) */
+    public long hostReads() {
+        return hostReads;
     }
 
     /** @return the number of trainable parameters */
@@ -121,6 +127,7 @@ public final class GradientInspector {
                 }
             }
             float[] host = scoped(scope, NDArrays.stack(parts)).toFloatArray();
+            hostReads++;
             double[] grads = new double[n];
             for (int i = 0; i < n; i++) {
                 grads[i] = host[i];
@@ -155,6 +162,7 @@ public final class GradientInspector {
                 parts.add(asScalar(scope, p.getArray().norm(), dev0));
             }
             float[] host = scoped(scope, NDArrays.stack(parts)).toFloatArray();
+            hostReads++;
             double[] out = new double[n];
             for (int i = 0; i < n; i++) {
                 out[i] = host[i];
