@@ -99,7 +99,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
             }
             Decision d = h.session.inspect((Trainer) trainer, loss);
             if (d.action() == Action.ABORT) {
-                h.pendingHalt = new GradGuardDivergedException(h.session.steps() - 1, d.reason());
+                h.pendingHalt = new GradGuardDivergedException(h.session.steps() - 1, d.reason(), h.session.guard().diagnosis());
                 return true;
             }
             h.session.applyDirect(d);

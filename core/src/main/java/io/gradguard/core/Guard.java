@@ -83,6 +83,7 @@ public final class Guard implements AutoCloseable {
     private double maxStableScale = Double.NaN;
     private String firstBadParam;
     private boolean eventThisStep;
+    private final io.gradguard.core.diagnose.Diagnoser diagnoser = new io.gradguard.core.diagnose.Diagnoser();
 
     /**
      * Creates a guard that logs events through SLF4J and, when {@link GuardConfig#log()} is set, to a
@@ -98,6 +99,18 @@ public final class Guard implements AutoCloseable {
         this.paramTracker = new ParameterNormTracker(config.spikeAlpha());
         this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
         publisher.add(new Slf4jEventLog());
+        publisher.add(diagnoser);
+    }
+
+    /**
+     * What this run says so far: where an explosion started, what in the model or the data made it
+     * likely, and what learning rate, warm-up and clip threshold to use. Printed (SLF4J, warn) when a run
+     * that needed help closes, and carried by the halt exception.
+     *
+     * @return the diagnosis
+     */
+    public io.gradguard.core.diagnose.RunDiagnosis diagnosis() {
+        return diagnoser.diagnose();
     }
 
     /**
@@ -569,7 +582,11 @@ public final class Guard implements AutoCloseable {
         }
         closed = true;
         if (begun) {
-            publisher.end(summary());
+            RunSummary total = summary();
+            publisher.end(total);
+            if (total.intervened() || total.nonFinite() > 0) {
+                org.slf4j.LoggerFactory.getLogger("io.gradguard").warn("{}", diagnosis().text());
+            }
         }
         if (ownedLog != null) {
             ownedLog.close();

@@ -12,14 +12,33 @@ public class GradGuardDivergedException extends TrainingDivergedException {
     private static final long serialVersionUID = 1L;
 
     private final long step;
+    private final transient io.gradguard.core.diagnose.RunDiagnosis diagnosis;
 
     /**
      * @param step the step at which the run was halted
-     * @param diagnosis what went wrong and what to change
+     * @param reason what went wrong and what to change
      */
-    public GradGuardDivergedException(long step, String diagnosis) {
-        super(diagnosis);
+    public GradGuardDivergedException(long step, String reason) {
+        this(step, reason, null);
+    }
+
+    /**
+     * @param step the step at which the run was halted
+     * @param reason what went wrong and what to change
+     * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
+     */
+    public GradGuardDivergedException(long step, String reason, io.gradguard.core.diagnose.RunDiagnosis diagnosis) {
+        super(diagnosis == null ? reason : reason + "\n" + diagnosis.text());
         this.step = step;
+        this.diagnosis = diagnosis;
+    }
+
+    /**
+     * @return the guard's diagnosis of the run: where it started, what in the model or data made it likely,
+     *     and the learning rate, warm-up and clip threshold to use (null when not available)
+     */
+    public io.gradguard.core.diagnose.RunDiagnosis diagnosis() {
+        return diagnosis;
     }
 
     /** @return the step at which the run was halted */

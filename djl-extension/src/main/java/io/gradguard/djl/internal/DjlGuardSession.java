@@ -318,7 +318,7 @@ public final class DjlGuardSession implements AutoCloseable {
      */
     public void armForStep(Decision d) {
         if (d.action() == Action.ABORT) {
-            throw new GradGuardDivergedException(step - 1, d.reason());
+            throw new GradGuardDivergedException(step - 1, d.reason(), guard.diagnosis());
         }
         if (gate != null) {
             gate.arm(d.applies() ? d.clipCoef() : 0.0);
@@ -355,7 +355,7 @@ public final class DjlGuardSession implements AutoCloseable {
                 }
             }
             case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
-            case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason());
+            case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason(), guard.diagnosis());
         }
     }
 

@@ -216,7 +216,7 @@ public final class TfGuardSession implements AutoCloseable {
                 if (guard.snapshotStep() >= 0) {
                     restore(session);
                 }
-                throw new GradGuardDivergedException(thisStep, d.reason());
+                throw new GradGuardDivergedException(thisStep, d.reason(), guard.diagnosis());
             }
         }
     }

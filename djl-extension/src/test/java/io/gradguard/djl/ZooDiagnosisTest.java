@@ -1,0 +1,111 @@
+package io.gradguard.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import ai.djl.training.Trainer;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.core.diagnose.Finding;
+import io.gradguard.core.diagnose.RunDiagnosis;
+import io.gradguard.core.diagnose.RunLog;
+import io.gradguard.models.BadInitScenario;
+import io.gradguard.models.CorruptedBatchScenario;
+import io.gradguard.models.DeepMlpScenario;
+import io.gradguard.models.RelativeErrorScenario;
+import io.gradguard.models.RnnAdditionScenario;
+import io.gradguard.models.Scenario;
+import io.gradguard.models.ScenarioRun;
+import io.gradguard.models.Variant;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The diagnosis rules on event logs recorded from the scenario zoo on the real engine: each scenario's
+ * known cause is what the diagnosis names, the replayed log gives the same text as the live guard, and
+ * the healthy reference gets no explosion advice.
+ */
+class ZooDiagnosisTest {
+
+    @TempDir
+    Path dir;
+
+    /** Trains a scenario under the listener with a log; returns the live and replayed diagnoses. */
+    private RunDiagnosis[] run(Scenario s, Variant v, Consumer<RuntimeException> onHalt) throws Exception {
+        Path log = dir.resolve(s.name() + "-" + v + ".jsonl");
+        String live;
+        try (GradGuardListener l = new GradGuardListener(GuardConfig.custom().log(log).build());
+                ScenarioRun run = s.open(v); Trainer t = run.newTrainer(l)) {
+            try {
+                run.fit(t);
+            } catch (GradGuardDivergedException e) {
+                onHalt.accept(e);
+            }
+            live = l.guard().diagnosis().text();
+        }
+        RunDiagnosis replayed = RunLog.read(log).diagnose();
+        System.out.println("[" + s.name() + " " + v + "]\n" + replayed.text());
+        assertThat(replayed.text()).as("replay of the log equals the live diagnosis").isEqualTo(live);
+        return new RunDiagnosis[] {replayed};
+    }
+
+    private static List<String> rules(RunDiagnosis d) {
+        return d.findings().stream().map(Finding::rule).toList();
+    }
+
+    @Test
+    void badInitIsADepthProblemNotALearningRateOne() throws Exception {
+        RuntimeException[] halt = new RuntimeException[1];
+        RunDiagnosis d = run(new BadInitScenario(), Variant.EXPLODING, e -> halt[0] = e)[0];
+        assertThat(d.neededHelp()).isTrue();
+        assertThat(d.finding("depth").orElseThrow().headline()).contains("grow towards the input");
+        assertThat(d.finding("learning_rate").orElseThrow().headline()).contains("not the cause");
+        assertThat(d.finding("warmup")).isEmpty();
+        // the halt exception carries the diagnosis
+        assertThat(halt[0]).isInstanceOf(GradGuardDivergedException.class);
+        GradGuardDivergedException g = (GradGuardDivergedException) halt[0];
+        assertThat(g.diagnosis().finding("depth")).isPresent();
+        assertThat(g.getMessage()).contains("Depth:");
+    }
+
+    @Test
+    void vanillaRnnGetsRecurrentAdvice() throws Exception {
+        RunDiagnosis d = run(new RnnAdditionScenario(), Variant.EXPLODING, e -> { })[0];
+        Finding f = d.finding("recurrent").orElseThrow();
+        assertThat(f.headline()).contains("h2h");
+        assertThat(f.advice()).contains("LSTM or GRU").contains("orthogonal");
+        assertThat(rules(d)).doesNotContain("depth", "data");
+    }
+
+    @Test
+    void corruptedBatchIsNamed() throws Exception {
+        RunDiagnosis d = run(new CorruptedBatchScenario(), Variant.EXPLODING, e -> { })[0];
+        assertThat(d.finding("data").orElseThrow().headline()).contains("steps 100)");
+        assertThat(rules(d)).doesNotContain("learning_rate", "depth", "warmup");
+    }
+
+    @Test
+    void nearZeroDivisionIsNotBlamedOnTheLearningRateAlone() throws Exception {
+        RunDiagnosis d = run(new RelativeErrorScenario(), Variant.EXPLODING, e -> { })[0];
+        assertThat(d.finding("loss").orElseThrow().advice()).contains("epsilon");
+        assertThat(rules(d)).doesNotContain("depth", "recurrent");
+    }
+
+    @Test
+    void tooHighRateGetsAStableRateAndWarmUp() throws Exception {
+        RunDiagnosis d = run(new DeepMlpScenario(), Variant.EXPLODING, e -> { })[0];
+        Finding lr = d.finding("learning_rate").orElseThrow();
+        assertThat(lr.headline()).contains("largest stable learning rate seen was about");
+        assertThat(d.finding("warmup")).isPresent();
+        assertThat(rules(d)).doesNotContain("depth", "recurrent", "data", "loss");
+    }
+
+    @Test
+    void healthyReferenceGetsNoExplosionAdvice() throws Exception {
+        RunDiagnosis d = run(new DeepMlpScenario(), Variant.REFERENCE, e -> { })[0];
+        assertThat(d.neededHelp()).isFalse();
+        assertThat(rules(d)).containsExactly("clip");
+    }
+}
