@@ -94,6 +94,9 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
         try {
             h = holder(trainer);
             NDArray loss = takeLoss();
+            if (io.gradguard.djl.LrFinder.running()) {
+                return false; // a learning-rate sweep: it restores everything itself
+            }
             if (h.disabled || GuardClaims.owner(trainer) != h) {
                 return false;
             }

@@ -114,6 +114,18 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
+     * Hands the diagnosis a learning-rate range test's outcome for this model (for example
+     * {@code LrFinder.Result.toLrRange()} in the DJL adapter), so its learning-rate advice quotes it.
+     *
+     * @param range the outcome, or null
+     * @return this guard
+     */
+    public Guard lrRange(io.gradguard.core.diagnose.LrRange range) {
+        diagnoser.withLrRange(range);
+        return this;
+    }
+
+    /**
      * Adds a listener for steps, layers and events.
      *
      * @param listener the listener; its exceptions never reach training

@@ -70,6 +70,45 @@ public final class OptimizerAccess {
     }
 
     /**
+     * Replaces every learning-rate tracker of the optimizer with one that returns {@code lr} (read live),
+     * for a learning-rate sweep.
+     *
+     * @param optimizer the optimizer
+     * @param lr the learning rate to use
+     * @return puts the original trackers back; null when the optimizer has no tracker field
+     */
+    public static Runnable overrideLearningRate(Optimizer optimizer, DoubleSupplier lr) {
+        List<Field> replaced = new ArrayList<>();
+        List<Object> originals = new ArrayList<>();
+        for (Field f : fields(optimizer)) {
+            if (!ParameterTracker.class.isAssignableFrom(f.getType())) {
+                continue;
+            }
+            try {
+                f.setAccessible(true);
+                Object v = f.get(optimizer);
+                f.set(optimizer, (ParameterTracker) (id, n) -> (float) lr.getAsDouble());
+                replaced.add(f);
+                originals.add(v);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // leave this field alone
+            }
+        }
+        if (replaced.isEmpty()) {
+            return null;
+        }
+        return () -> {
+            for (int i = 0; i < replaced.size(); i++) {
+                try {
+                    replaced.get(i).set(optimizer, originals.get(i));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    }
+
+    /**
      * Wraps every learning-rate tracker of the optimizer in a {@link ScaledTracker}; a tracker that is
      * already wrapped is pointed at the new scale. Idempotent.
      *
