@@ -84,6 +84,7 @@ public final class Guard implements AutoCloseable {
     private String firstBadParam;
     private boolean eventThisStep;
     private final io.gradguard.core.diagnose.Diagnoser diagnoser = new io.gradguard.core.diagnose.Diagnoser();
+    private io.gradguard.core.diagnose.LrRange lrRange;
 
     /**
      * Creates a guard that logs events through SLF4J and, when {@link GuardConfig#log()} is set, to a
@@ -122,6 +123,7 @@ public final class Guard implements AutoCloseable {
      */
     public Guard lrRange(io.gradguard.core.diagnose.LrRange range) {
         diagnoser.withLrRange(range);
+        this.lrRange = range;
         return this;
     }
 
@@ -189,6 +191,17 @@ public final class Guard implements AutoCloseable {
      * @param info the run
      */
     public void begin(RunInfo info) {
+        if (lrRange != null && !info.extra().containsKey("lr_range")) {
+            // the range test travels in the log's header, so a replayed log gives the same advice
+            Map<String, Object> extra = new LinkedHashMap<>(info.extra());
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("divergence_lr", lrRange.divergenceLr());
+            r.put("suggested_lr", lrRange.suggestedLr());
+            r.put("min_lr", lrRange.minLr());
+            r.put("max_lr", lrRange.maxLr());
+            extra.put("lr_range", r);
+            info = new RunInfo(info.engine(), info.device(), info.attachment(), info.parameters(), extra);
+        }
         this.names = info.parameterNames();
         if (active() && !begun) {
             begun = true;

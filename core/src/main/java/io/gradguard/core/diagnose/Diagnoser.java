@@ -100,6 +100,14 @@ public final class Diagnoser implements GuardListener {
     @Override
     public void onRun(RunInfo info, GuardConfig config) {
         names = info.parameterNames();
+        if (lrRange == null && info.extra().get("lr_range") instanceof java.util.Map<?, ?> m) {
+            lrRange = new LrRange(num(m.get("divergence_lr")), num(m.get("suggested_lr")), num(m.get("min_lr")),
+                    num(m.get("max_lr")));
+        }
+    }
+
+    private static double num(Object o) {
+        return io.gradguard.core.internal.JsonReader.number(o);
     }
 
     @Override
