@@ -6,7 +6,7 @@ final class Diagnosis {
     private Diagnosis() {}
 
     static String halt(long step, String why, long lastHealthyStep, double typicalNorm, double maxHealthyNorm,
-            String firstBadParam, LrScaleSchedule schedule, double maxStableScale) {
+            String firstBadParam, LrScaleSchedule schedule, double maxStableScale, String advice) {
         StringBuilder sb = new StringBuilder();
         sb.append("GradGuard halted the run at step ").append(step).append(": ").append(why);
         if (firstBadParam != null) {
@@ -22,6 +22,9 @@ final class Diagnosis {
             sb.append(". Learning-rate scale history: ").append(schedule.describe());
         }
         sb.append(". What to change: ");
+        if (advice != null && !advice.isEmpty()) {
+            return sb.append(advice).toString();
+        }
         if (!Double.isNaN(maxStableScale) && maxStableScale < 1.0) {
             sb.append("the largest stable learning rate seen was about ").append(Guard.fmt(maxStableScale))
                     .append("x yours; try at most ").append(Guard.fmt(maxStableScale / 2))

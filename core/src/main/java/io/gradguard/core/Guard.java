@@ -534,8 +534,16 @@ public final class Guard implements AutoCloseable {
     }
 
     private Decision abort(long step, String why) {
+        // the advice comes from the diagnosis rules (structure, data, learning rate...), so the halt
+        // message and the diagnosis never disagree
+        StringBuilder advice = new StringBuilder();
+        for (io.gradguard.core.diagnose.Finding f : diagnoser.diagnose().findings()) {
+            if (!f.advice().isEmpty() && !f.rule().equals("clip")) {
+                advice.append(advice.length() > 0 ? " " : "").append(f.rule().replace('_', ' ')).append(": ").append(f.advice());
+            }
+        }
         String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, normDetector.typical(), maxHealthyNorm,
-                firstBadParam, schedule, maxStableScale);
+                firstBadParam, schedule, maxStableScale, advice.toString());
         eventThisStep = true;
         publisher.event(new GuardEvent(step, EventKind.ABORT, diagnosis, firstBadParam,
                 Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale())));

@@ -460,6 +460,13 @@ public final class Diagnoser implements GuardListener {
             headline = "Learning rate: probably too high; the guard had to hold back "
                     + String.format(Locale.ROOT, "%.1f%%", 100.0 * (clipped + skipped) / steps) + " of the steps.";
             advice = "try half your learning rate, or keep it and a clip threshold.";
+        } else if (steps > 0 && nonFinite * 10 >= steps && first != null) {
+            // a run nobody acted on (policy monitor or off): it went non-finite and stayed there
+            ev.add(nonFinite + " of " + steps + " steps had a non-finite loss or gradient, from step " + first.step() + " on");
+            headline = "Learning rate: probably too high; the run went non-finite at step " + first.step()
+                    + " and did not recover.";
+            advice = "lower the learning rate (try a third to a tenth of it) or run the learning-rate range test; with"
+                    + " policy auto GradGuard would have rolled back and cut it for you.";
         } else if (lrRange == null) {
             return java.util.Optional.empty();
         } else {
