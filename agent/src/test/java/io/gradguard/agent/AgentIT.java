@@ -60,6 +60,8 @@ class AgentIT {
         assertThat(guarded.diverged()).as(guarded.describe()).isFalse();
         assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
         assertThat(guarded.err()).contains("GradGuard agent 0.1.0: guarding DJL trainers");
+        // the run needed help: the agent prints the diagnosis when it closes the guard
+        assertThat(guarded.err()).contains("GradGuard diagnosis (").contains("Learning rate:");
 
         List<JsonNode> lines = log(log);
         JsonNode header = lines.get(0);
@@ -114,6 +116,7 @@ class AgentIT {
         assertThat(bare.result()).as(bare.describe()).isNaN();
         assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThan(2.5f * reference.result());
         assertThat(guarded.err()).contains("guarding DJL trainers and TensorFlow Java optimizers");
+        assertThat(guarded.err()).contains("GradGuard diagnosis (");
         List<JsonNode> lines = log(jsonl);
         assertThat(lines.get(0).path("attachment").asText()).isEqualTo("agent");
         assertThat(lines.get(0).path("engine").asText()).startsWith("TensorFlow Java");

@@ -69,6 +69,22 @@ public final class OptimizerAccess {
         return n;
     }
 
+    /** The optimizer's learning-rate tracker fields, made accessible (those that cannot be are left out). */
+    private static List<Field> trackerFields(Optimizer optimizer) {
+        List<Field> out = new ArrayList<>();
+        for (Field f : fields(optimizer)) {
+            if (ParameterTracker.class.isAssignableFrom(f.getType())) {
+                try {
+                    f.setAccessible(true);
+                    out.add(f);
+                } catch (RuntimeException e) {
+                    // leave this field alone
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * Replaces every learning-rate tracker of the optimizer with one that returns {@code lr} (read live),
      * for a learning-rate sweep.
@@ -80,12 +96,8 @@ public final class OptimizerAccess {
     public static Runnable overrideLearningRate(Optimizer optimizer, DoubleSupplier lr) {
         List<Field> replaced = new ArrayList<>();
         List<Object> originals = new ArrayList<>();
-        for (Field f : fields(optimizer)) {
-            if (!ParameterTracker.class.isAssignableFrom(f.getType())) {
-                continue;
-            }
+        for (Field f : trackerFields(optimizer)) {
             try {
-                f.setAccessible(true);
                 Object v = f.get(optimizer);
                 f.set(optimizer, (ParameterTracker) (id, n) -> (float) lr.getAsDouble());
                 replaced.add(f);
@@ -118,12 +130,8 @@ public final class OptimizerAccess {
      */
     public static int scaleLearningRate(Optimizer optimizer, DoubleSupplier scale) {
         int n = 0;
-        for (Field f : fields(optimizer)) {
-            if (!ParameterTracker.class.isAssignableFrom(f.getType())) {
-                continue;
-            }
+        for (Field f : trackerFields(optimizer)) {
             try {
-                f.setAccessible(true);
                 Object v = f.get(optimizer);
                 if (v instanceof ScaledTracker st) {
                     st.retarget(scale);
