@@ -1,27 +1,21 @@
 package io.gradguard.benchmarks;
 
-import ai.djl.training.Trainer;
 import io.gradguard.core.ConfigSources;
 import io.gradguard.core.GuardConfig;
-import io.gradguard.djl.DjlGuard;
-import io.gradguard.models.AdamOvershootScenario;
-import io.gradguard.models.CorruptedBatchScenario;
-import io.gradguard.models.DeepMlpScenario;
-import io.gradguard.models.RnnAdditionScenario;
 import io.gradguard.models.Scenario;
-import io.gradguard.models.ScenarioRun;
-import io.gradguard.models.Variant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * How the rollback defaults were chosen: runs every exploding scenario of the zoo under the {@code auto}
- * policy with one configuration change at a time and prints, per scenario, the final loss as a ratio to
- * the scenario's documented reference, the rollbacks taken, and the worst ratio of the row. The defaults
- * are one row; each argument is another ({@code key=value[,key=value]}).
+ * How the {@code auto} defaults are chosen: runs every DJL row of the recovery table under {@code auto}
+ * with one configuration change at a time, over the same seeds as the table, and prints per scenario the
+ * median ratio to the same-seed reference, then the worst and the geometric mean of the row. The defaults
+ * are the first row; each argument is another ({@code key=value[,key=value]}). Same defaults for every
+ * scenario: a change is kept only when it helps the table as a whole.
  *
  * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec -Dbench.main=io.gradguard.benchmarks.DefaultsSweep \
- *     "-Dbench.args=snapshot.every=10 snapshot.every=25 snapshot.every=100 rollback.skip=10 rollback.skip=50"</pre>
+ *     "-Dbench.args=rewarm.target=1.0 recovery.clip=2"</pre>
  */
 public final class DefaultsSweep {
 
@@ -30,37 +24,56 @@ public final class DefaultsSweep {
     /**
      * Entry point.
      *
-     * @param args configuration variants; the defaults are always measured first
+     * @param rawArgs configuration variants ({@code --seeds=N} sets the seeds, default 3); the defaults are
+     *     always measured first
      */
-    public static void main(String[] args) {
-        List<Scenario> zoo = List.of(new DeepMlpScenario(), new DeepMlpScenario(0.01f, 10f), new DeepMlpScenario(0.01f, 50f),
-                new CorruptedBatchScenario(), new RnnAdditionScenario(), new AdamOvershootScenario());
-        List<String> rows = new java.util.ArrayList<>();
+    public static void main(String[] rawArgs) {
+        String[] args = String.join(" ", rawArgs).trim().split("\\s+");
+        int seeds = 3;
+        List<String> rows = new ArrayList<>();
         rows.add("");
         for (String a : args) {
-            rows.addAll(List.of(a.trim().split("\\s+")));
+            if (a.startsWith("--seeds=")) {
+                seeds = Integer.parseInt(a.substring(8));
+            } else if (!a.isBlank()) {
+                rows.add(a);
+            }
         }
+        List<Scenario> zoo = RecoveryBenchmark.scenarios();
+        float[][] refs = new float[zoo.size()][seeds];
+        for (int i = 0; i < zoo.size(); i++) {
+            for (int k = 0; k < seeds; k++) {
+                refs[i][k] = RecoveryBenchmark.reference(zoo.get(i), Integer.MAX_VALUE, Scenario.SEED + k);
+            }
+        }
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-28s", "config"));
+        for (Scenario s : zoo) {
+            String n = s.name().replace("deep-mlp-sgd-momentum-", "mom-").replace("deep-mlp-", "mlp-");
+            head.append(String.format(Locale.ROOT, " %9s", n.length() > 9 ? n.substring(0, 9) : n));
+        }
+        System.out.println(head.append("     worst  geomean"));
         for (String row : rows) {
             GuardConfig config = ConfigSources.parse(row);
-            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-22s", row.isEmpty() ? "(defaults)" : row));
+            RecoveryBenchmark.Policy auto = RecoveryBenchmark.gradGuard(config);
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-28s", row.isEmpty() ? "(defaults)" : row));
             double worst = 0;
-            for (Scenario s : zoo) {
-                try (ScenarioRun run = s.open(Variant.EXPLODING); Trainer t = run.newTrainer(); DjlGuard g = new DjlGuard(config)) {
-                    String cell;
-                    try {
-                        run.trainByHand(t, g::step);
-                        double ratio = run.evalLoss(t) / s.documentedReferenceLoss();
-                        worst = Math.max(worst, Double.isFinite(ratio) ? ratio : Double.POSITIVE_INFINITY);
-                        cell = String.format(Locale.ROOT, "%.2fx", ratio);
-                    } catch (RuntimeException e) {
-                        worst = Double.POSITIVE_INFINITY;
-                        cell = "halted";
-                    }
-                    sb.append(String.format(Locale.ROOT, "  %s %s/%d rb", s.name().replace("deep-mlp-sgd-momentum-", "mlp-"),
-                            cell, g.summary().rollbacks()));
+            double logSum = 0;
+            int finite = 0;
+            for (int i = 0; i < zoo.size(); i++) {
+                List<RecoveryBenchmark.Cell> cells = new ArrayList<>();
+                for (int k = 0; k < seeds; k++) {
+                    cells.add(auto.run(zoo.get(i), Integer.MAX_VALUE, refs[i][k], Scenario.SEED + k));
+                }
+                RecoveryBenchmark.Cell c = RecoveryBenchmark.Cell.median(cells);
+                double r = c.diverged() ? Double.POSITIVE_INFINITY : c.ratio();
+                sb.append(String.format(Locale.ROOT, " %9s", Double.isInfinite(r) ? "x" : String.format(Locale.ROOT, "%.2f", r)));
+                if (Double.isFinite(r)) {
+                    worst = Math.max(worst, r);
+                    logSum += Math.log(r);
+                    finite++;
                 }
             }
-            sb.append(String.format(Locale.ROOT, "  | worst %.2fx", worst));
+            sb.append(String.format(Locale.ROOT, "  %8.2f %8.3f", worst, Math.exp(logSum / Math.max(1, finite))));
             System.out.println(sb);
         }
     }

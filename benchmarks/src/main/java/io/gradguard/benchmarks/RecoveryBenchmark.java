@@ -45,22 +45,51 @@ import java.util.function.Supplier;
 public final class RecoveryBenchmark {
 
     /** A run's outcome. */
-    public record Cell(float loss, double ratio, boolean diverged, long rollbacks, long stepsLost, String note) {
+    public record Cell(float loss, double ratio, boolean diverged, long rollbacks, long stepsLost, String note,
+            int seeds, int divergedSeeds, double lo, double hi) {
+
+        Cell(float loss, double ratio, boolean diverged, long rollbacks, long stepsLost, String note) {
+            this(loss, ratio, diverged, rollbacks, stepsLost, note, 1, diverged ? 1 : 0, ratio, ratio);
+        }
+
+        /** The median over seeds (a diverged seed counts as worse than any finite one); the spread of the finite ones. */
+        static Cell median(List<Cell> cells) {
+            if (cells.size() == 1) {
+                return cells.get(0);
+            }
+            List<Cell> sorted = new ArrayList<>(cells);
+            sorted.sort(java.util.Comparator.comparingDouble(c -> c.diverged() ? Double.POSITIVE_INFINITY : c.ratio()));
+            Cell mid = sorted.get((sorted.size() - 1) / 2);
+            int div = (int) cells.stream().filter(Cell::diverged).count();
+            double lo = cells.stream().filter(c -> !c.diverged()).mapToDouble(Cell::ratio).min().orElse(Double.NaN);
+            double hi = cells.stream().filter(c -> !c.diverged()).mapToDouble(Cell::ratio).max().orElse(Double.NaN);
+            long rb = cells.stream().mapToLong(Cell::rollbacks).sum();
+            long lost = cells.stream().mapToLong(Cell::stepsLost).sum();
+            return new Cell(mid.loss(), mid.ratio(), mid.diverged(), rb, lost, mid.note(), cells.size(), div, lo, hi);
+        }
 
         String render() {
             if ("n/a".equals(note)) {
                 return "n/a";
             }
             if (note != null && Float.isNaN(loss)) {
-                return note + " ✗";
+                return note + " ✗" + (seeds > 1 ? " " + divergedSeeds + "/" + seeds + "✗" : "");
             }
             String r = !Float.isFinite(loss) ? String.valueOf(loss)
                     : ratio >= 1000 ? String.format(Locale.ROOT, "%.1ex", ratio) : String.format(Locale.ROOT, "%.2fx", ratio);
             if (diverged) {
                 r += " ✗";
             }
+            if (seeds > 1) {
+                if (divergedSeeds < seeds && hi > lo) {
+                    r += String.format(Locale.ROOT, " [%.2f-%.2f]", lo, hi);
+                }
+                if (divergedSeeds > 0) {
+                    r += " " + divergedSeeds + "/" + seeds + "✗";
+                }
+            }
             if (rollbacks > 0) {
-                r += String.format(Locale.ROOT, " (%d rb, %d steps redone)", rollbacks, stepsLost);
+                r += String.format(Locale.ROOT, " (%d rb, %d redone)", rollbacks, stepsLost);
             }
             return r;
         }
@@ -76,7 +105,7 @@ public final class RecoveryBenchmark {
          * @param maxSteps steps to train at most
          * @return the outcome
          */
-        Cell run(Scenario s, int maxSteps, float reference);
+        Cell run(Scenario s, int maxSteps, float reference, long seed);
     }
 
     private RecoveryBenchmark() {}
@@ -99,8 +128,8 @@ public final class RecoveryBenchmark {
             }
 
             @Override
-            public Cell run(Scenario s, int maxSteps, float reference) {
-                try (ScenarioRun run = s.open(Variant.EXPLODING, s.learningRate(Variant.EXPLODING), clipGrad);
+            public Cell run(Scenario s, int maxSteps, float reference, long seed) {
+                try (ScenarioRun run = s.open(Variant.EXPLODING, s.learningRate(Variant.EXPLODING), clipGrad, seed);
                         Trainer t = run.newTrainer()) {
                     String note = null;
                     try {
@@ -117,6 +146,11 @@ public final class RecoveryBenchmark {
 
     /** GradGuard {@code auto} with its defaults, through {@link DjlGuard}. */
     static Policy gradGuard() {
+        return gradGuard(GuardConfig.ofDefaults());
+    }
+
+    /** GradGuard with a given configuration, through {@link DjlGuard} (for the defaults sweep). */
+    static Policy gradGuard(GuardConfig config) {
         return new Policy() {
             @Override
             public String key() {
@@ -124,10 +158,11 @@ public final class RecoveryBenchmark {
             }
 
             @Override
-            public Cell run(Scenario s, int maxSteps, float reference) {
+            public Cell run(Scenario s, int maxSteps, float reference, long seed) {
                 StepsRedone redone = new StepsRedone();
-                try (ScenarioRun run = s.open(Variant.EXPLODING); Trainer t = run.newTrainer();
-                        DjlGuard guard = new DjlGuard(GuardConfig.ofDefaults())) {
+                try (ScenarioRun run = s.open(Variant.EXPLODING, s.learningRate(Variant.EXPLODING), -1f, seed);
+                        Trainer t = run.newTrainer();
+                        DjlGuard guard = new DjlGuard(config)) {
                     guard.addGuardListener(redone);
                     String note = null;
                     try {
@@ -163,8 +198,9 @@ public final class RecoveryBenchmark {
     }
 
     /** The reference: the tuned variant, unguarded. */
-    static float reference(Scenario s, int maxSteps) {
-        try (ScenarioRun run = s.open(Variant.REFERENCE); Trainer t = run.newTrainer()) {
+    static float reference(Scenario s, int maxSteps, long seed) {
+        try (ScenarioRun run = s.open(Variant.REFERENCE, s.learningRate(Variant.REFERENCE), -1f, seed);
+                Trainer t = run.newTrainer()) {
             run.trainByHand(t, (tr, l) -> tr.step(), maxSteps);
             return run.evalLoss(t);
         }
@@ -176,19 +212,28 @@ public final class RecoveryBenchmark {
      * @param scenarios rows
      * @param policies columns
      * @param maxSteps steps per run at most
+     * @param seeds seeds per cell (each seed trains its own reference); a cell is the median over seeds
      * @return per scenario name: reference loss and cells by policy key
      */
-    public static Map<String, Map<String, Cell>> run(List<Scenario> scenarios, List<Policy> policies, int maxSteps) {
+    public static Map<String, Map<String, Cell>> run(List<Scenario> scenarios, List<Policy> policies, int maxSteps,
+            int seeds) {
         Map<String, Map<String, Cell>> table = new LinkedHashMap<>();
         for (Scenario s : scenarios) {
-            float reference = reference(s, maxSteps);
+            float[] refs = new float[seeds];
+            for (int k = 0; k < seeds; k++) {
+                refs[k] = reference(s, maxSteps, Scenario.SEED + k);
+            }
             Map<String, Cell> row = new LinkedHashMap<>();
-            row.put("reference", new Cell(reference, 1.0, false, 0, 0, null));
+            row.put("reference", new Cell(refs[0], 1.0, false, 0, 0, null));
             for (Policy p : policies) {
                 long t0 = System.nanoTime();
-                Cell c = p.run(s, maxSteps, reference);
+                List<Cell> cells = new ArrayList<>();
+                for (int k = 0; k < seeds; k++) {
+                    cells.add(p.run(s, maxSteps, refs[k], Scenario.SEED + k));
+                }
+                Cell c = Cell.median(cells);
                 row.put(p.key(), c);
-                System.err.printf(Locale.ROOT, "%-32s %-22s %-40s %5.1f s%n", s.name(), p.key(), c.render(),
+                System.err.printf(Locale.ROOT, "%-32s %-22s %-48s %5.1f s%n", s.name(), p.key(), c.render(),
                         (System.nanoTime() - t0) / 1e9);
             }
             table.put(s.name(), row);
@@ -260,18 +305,20 @@ public final class RecoveryBenchmark {
         String out = List.of(args).stream().filter(a -> a.endsWith(".md")).findFirst().orElse(null);
         List<Scenario> scenarios = smoke ? List.of(new CorruptedBatchScenario()) : scenarios();
         int maxSteps = smoke ? 20 : Integer.MAX_VALUE;
-        Map<String, Map<String, Cell>> table = run(scenarios, policies(), maxSteps);
+        int seeds = List.of(args).stream().filter(a -> a.startsWith("--seeds=")).map(a -> Integer.parseInt(a.substring(8)))
+                .findFirst().orElse(smoke ? 1 : 5);
+        Map<String, Map<String, Cell>> table = run(scenarios, policies(), maxSteps, seeds);
         table.put("tf-mlp-sgd-momentum-lr10x (TensorFlow Java)", TfRecovery.momentumRow(policies(), maxSteps));
         String md = markdown(table, policies());
         String verdicts = verdicts(table, policies());
         System.out.println(md);
         System.out.println(verdicts);
         if (out != null) {
-            writeResults(Path.of(out), md, verdicts);
+            writeResults(Path.of(out), md, verdicts, seeds);
         }
     }
 
-    static void writeResults(Path out, String table, String verdicts) {
+    static void writeResults(Path out, String table, String verdicts, int seeds) {
         String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s (%s)", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name"));
@@ -282,8 +329,12 @@ public final class RecoveryBenchmark {
                 + "Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md` (written to `benchmarks/RESULTS.md`)\n\n"
                 + "Cells: final loss on the scenario's clean evaluation set as a ratio to the tuned reference trained"
-                + " in the same run (x); ✗ = diverged (not finite, halted, or >= " + (int) DIVERGED_RATIO + "x);"
-                + " rb = rollbacks, steps redone = steps trained again after rolling back.\n\n"
+                + " in the same run with the same seed (x); the median over " + seeds + " seeds (" + Scenario.SEED + " to "
+                + (Scenario.SEED + seeds - 1) + ": initialization and data; a diverged seed counts as worse than any"
+                + " finite one), the finite seeds' range in brackets, k/" + seeds + "✗ = seeds that diverged (not finite,"
+                + " halted, or >= " + (int) DIVERGED_RATIO + "x); rb = rollbacks, redone = steps trained again after"
+                + " rolling back (both summed over seeds). The reference column is seed " + Scenario.SEED + "'s. The"
+                + " TensorFlow row is one seed.\n\n"
                 + table + "\n" + verdicts;
         try {
             if (!Files.exists(out)) {

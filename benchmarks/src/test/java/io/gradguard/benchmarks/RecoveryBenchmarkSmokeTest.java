@@ -13,7 +13,7 @@ class RecoveryBenchmarkSmokeTest {
     @Test
     void everyPolicyRunsAndTheTableRenders() {
         Map<String, Map<String, RecoveryBenchmark.Cell>> table = RecoveryBenchmark.run(
-                List.of(new CorruptedBatchScenario()), RecoveryBenchmark.policies(), 20);
+                List.of(new CorruptedBatchScenario()), RecoveryBenchmark.policies(), 20, 2);
         Map<String, RecoveryBenchmark.Cell> row = table.get("corrupted-batch-adam");
         assertThat(row.keySet()).containsExactly("reference", "none", "djl-optClipGrad-1.0", "fixed-norm-1.0",
                 "autoclip-p10", "zclip", "agc-0.01", "gradguard-auto");

@@ -138,16 +138,17 @@ class GuardLadderTest {
                 .contains("3 consecutive non-finite steps")
                 .contains("rolled back from step 62 to the snapshot before step 50")
                 .contains("learning-rate scale 1.000 -> 0.5000");
-        // re-warm: linear over rewarm.steps healthy steps towards 0.75 x the ceiling (1.0)
+        // re-warm: linear over rewarm.steps (100) healthy steps towards rewarm.target x the ceiling (1.0)
+        double target = GuardConfig.DEFAULT_REWARM_TARGET;
         for (int step = 63; step < 63 + 50; step++) {
             feed(g, step, 1.0, 1.0);
         }
-        assertThat(g.lrScale()).isCloseTo(0.625, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(g.lrScale()).isCloseTo(0.5 + (target - 0.5) / 2, org.assertj.core.data.Offset.offset(1e-9));
         for (int step = 113; step < 300; step++) {
             feed(g, step, 1.0, 1.0);
         }
-        assertThat(g.lrScale()).isEqualTo(0.75);
-        assertThat(rec.steps.get(rec.steps.size() - 1).lrScale()).isEqualTo(0.75);
+        assertThat(g.lrScale()).isEqualTo(target);
+        assertThat(rec.steps.get(rec.steps.size() - 1).lrScale()).isEqualTo(target);
     }
 
     @Test
