@@ -10,7 +10,8 @@ import java.util.Locale;
 /**
  * How the {@code auto} defaults are chosen: runs every DJL row of the recovery table under {@code auto}
  * with one configuration change at a time, over the same seeds as the table, and prints per scenario the
- * median ratio to the same-seed reference, then the worst and the geometric mean of the row. The defaults
+ * median ratio to the same-seed reference (with {@code !k} when k seeds diverged), then the worst and the
+ * geometric mean of the row. The defaults
  * are the first row; each argument is another ({@code key=value[,key=value]}). Same defaults for every
  * scenario: a change is kept only when it helps the table as a whole.
  *
@@ -66,7 +67,10 @@ public final class DefaultsSweep {
                 }
                 RecoveryBenchmark.Cell c = RecoveryBenchmark.Cell.median(cells);
                 double r = c.diverged() ? Double.POSITIVE_INFINITY : c.ratio();
-                sb.append(String.format(Locale.ROOT, " %9s", Double.isInfinite(r) ? "x" : String.format(Locale.ROOT, "%.2f", r)));
+                // the median, and how many seeds diverged (!k)
+                String cell = (Double.isInfinite(r) ? "x" : String.format(Locale.ROOT, "%.2f", r))
+                        + (c.divergedSeeds() > 0 ? "!" + c.divergedSeeds() : "");
+                sb.append(String.format(Locale.ROOT, " %9s", cell));
                 if (Double.isFinite(r)) {
                     worst = Math.max(worst, r);
                     logSum += Math.log(r);
