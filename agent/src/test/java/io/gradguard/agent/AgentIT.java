@@ -74,11 +74,13 @@ class AgentIT {
 
     @Test
     void appWithDjlLoggingListenersCompletesUnderTheAgent() {
-        float reference = reference("rnn-addition-tanh");
-        ChildJvm.Run bare = app(null, "EasyTrainApp", "rnn-addition-tanh", "EXPLODING", "logging");
+        // Adam at 100x: the RNN scenario used here before had its unguarded *reference* end NaN once in a
+        // clean-clone CI child JVM (not reproduced in 54 reruns; the test is about DJL's logging listeners)
+        float reference = reference("adam-overshoot-lr100x");
+        ChildJvm.Run bare = app(null, "EasyTrainApp", "adam-overshoot-lr100x", "EXPLODING", "logging");
         assertThat(bare.diverged() || !Float.isFinite(bare.result()) || bare.result() >= 10 * reference)
                 .as(bare.describe()).isTrue();
-        ChildJvm.Run guarded = app("", "EasyTrainApp", "rnn-addition-tanh", "EXPLODING", "logging");
+        ChildJvm.Run guarded = app("", "EasyTrainApp", "adam-overshoot-lr100x", "EXPLODING", "logging");
         assertThat(guarded.diverged()).as(guarded.describe()).isFalse();
         assertThat(guarded.result()).as(guarded.describe()).isFinite().isLessThanOrEqualTo(2 * reference);
     }
