@@ -5,6 +5,10 @@ import io.gradguard.core.clip.FixedClipThreshold;
 import io.gradguard.core.clip.GlobalNormClip;
 import io.gradguard.core.detect.ParameterNormTracker;
 import io.gradguard.core.detect.SpikeDetector;
+import io.gradguard.core.diagnose.Diagnoser;
+import io.gradguard.core.diagnose.Finding;
+import io.gradguard.core.diagnose.LrRange;
+import io.gradguard.core.diagnose.RunDiagnosis;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.EventPublisher;
 import io.gradguard.core.event.GuardEvent;
@@ -83,8 +87,8 @@ public final class Guard implements AutoCloseable {
     private double maxStableScale = Double.NaN;
     private String firstBadParam;
     private boolean eventThisStep;
-    private final io.gradguard.core.diagnose.Diagnoser diagnoser = new io.gradguard.core.diagnose.Diagnoser();
-    private io.gradguard.core.diagnose.LrRange lrRange;
+    private final Diagnoser diagnoser = new Diagnoser();
+    private LrRange lrRange;
 
     /**
      * Creates a guard that logs events through SLF4J and, when {@link GuardConfig#log()} is set, to a
@@ -110,7 +114,7 @@ public final class Guard implements AutoCloseable {
      *
      * @return the diagnosis
      */
-    public io.gradguard.core.diagnose.RunDiagnosis diagnosis() {
+    public RunDiagnosis diagnosis() {
         return diagnoser.diagnose();
     }
 
@@ -121,7 +125,7 @@ public final class Guard implements AutoCloseable {
      * @param range the outcome, or null
      * @return this guard
      */
-    public Guard lrRange(io.gradguard.core.diagnose.LrRange range) {
+    public Guard lrRange(LrRange range) {
         diagnoser.withLrRange(range);
         this.lrRange = range;
         return this;
@@ -537,7 +541,7 @@ public final class Guard implements AutoCloseable {
         // the advice comes from the diagnosis rules (structure, data, learning rate...), so the halt
         // message and the diagnosis never disagree
         StringBuilder advice = new StringBuilder();
-        for (io.gradguard.core.diagnose.Finding f : diagnoser.diagnose().findings()) {
+        for (Finding f : diagnoser.diagnose().findings()) {
             if (!f.advice().isEmpty() && !f.rule().equals("clip")) {
                 advice.append(advice.length() > 0 ? " " : "").append(f.rule().replace('_', ' ')).append(": ").append(f.advice());
             }

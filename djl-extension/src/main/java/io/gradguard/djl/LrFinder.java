@@ -164,7 +164,10 @@ public final class LrFinder {
             loss = trainer.getLoss().evaluate(batch.getLabels(), pred);
             gc.backward(loss);
         }
-        double value = loss.mean().getFloat();
+        double value;
+        try (NDArray mean = loss.mean()) {
+            value = mean.getFloat();
+        }
         loss.close();
         if (gate != null) {
             gate.arm(1.0);
