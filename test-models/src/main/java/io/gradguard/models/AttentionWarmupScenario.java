@@ -78,7 +78,7 @@ public final class AttentionWarmupScenario extends Scenario {
             NDArray qs = apply(q, ps, h, training);
             NDArray ks = apply(k, ps, h, training);
             NDArray vs = apply(v, ps, h, training);
-            NDArray att = qs.matMul(ks.transpose(0, 2, 1)).div((float) Math.sqrt(D)).softmax(-1);
+            NDArray att = SafeOps.div(qs.matMul(ks.transpose(0, 2, 1)), (float) Math.sqrt(D)).softmax(-1);
             h = h.add(apply(o, ps, att.matMul(vs), training));
             h = h.add(apply(down, ps, ai.djl.nn.Activation.relu(apply(up, ps, h, training)), training));
             return new NDList(apply(head, ps, h.mean(new int[] {1}), training));

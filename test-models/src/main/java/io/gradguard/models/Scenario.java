@@ -91,7 +91,7 @@ public abstract class Scenario {
 
     /** @return the loss function; the L2 loss unless a scenario says otherwise */
     protected Loss loss() {
-        return Loss.l2Loss();
+        return SafeOps.l2Loss();
     }
 
     /**
