@@ -46,6 +46,14 @@ public final class ConfigKeys {
     public static final String GROWTH_STEPS = "growth.steps";
     /** See {@link GuardConfig#recoveryClip()}. */
     public static final String RECOVERY_CLIP = "recovery.clip";
+    /** Key: a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off. */
+    public static final String REGRESS_RATIO = "regress.ratio";
+    /** Key: after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off. */
+    public static final String COLLAPSE_DROP = "collapse.drop";
+    /** Key: when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off. */
+    public static final String FOLD_RATE = "fold.rate";
+    /** Key: the loss-rise rule's ratio to the run's first loss. */
+    public static final String RISE_RATIO = "rise.ratio";
     /** See {@link GuardConfig#layersEvery()}. */
     public static final String LAYERS_EVERY = "layers.every";
     /** See {@link GuardConfig#snapshotEvery()}. */
@@ -95,6 +103,10 @@ public final class ConfigKeys {
         DESCRIPTIONS.put(SKIP_MAX, ">= 0 (default " + GuardConfig.DEFAULT_SKIP_MAX + "): consecutive outlier skips before the guard rolls back (or clips, without a snapshot)");
         DESCRIPTIONS.put(NONFINITE_MAX, ">= 1 (default " + GuardConfig.DEFAULT_NONFINITE_MAX + "): consecutive non-finite steps before the guard rolls back (or halts, without a snapshot)");
         DESCRIPTIONS.put(RECOVERY_CLIP, "0 or > 1 (default " + GuardConfig.DEFAULT_RECOVERY_CLIP + "): after a rollback, clip at this many times the typical norm (0: off)");
+        DESCRIPTIONS.put(REGRESS_RATIO, "0 or a finite number greater than 1 (default " + GuardConfig.DEFAULT_REGRESS_RATIO + "): a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off");
+        DESCRIPTIONS.put(COLLAPSE_DROP, "0 or a finite number greater than 1 (default " + GuardConfig.DEFAULT_COLLAPSE_DROP + "): after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off");
+        DESCRIPTIONS.put(RISE_RATIO, "0 or > 1 (default " + GuardConfig.DEFAULT_RISE_RATIO + "): a loss this many times the loss of the run's first step is trouble (then: rollback); 0: off");
+        DESCRIPTIONS.put(FOLD_RATE, "0 or a number in (0, 1] (default " + GuardConfig.DEFAULT_FOLD_RATE + "): when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off");
         DESCRIPTIONS.put(GROWTH_STEPS, ">= 1 (default " + GuardConfig.DEFAULT_GROWTH_STEPS + "): consecutive clipped spikes that count as runaway growth (then: rollback)");
         DESCRIPTIONS.put(LAYERS_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_LAYERS_EVERY + "): steps between per-layer norm records (0: only at events)");
         DESCRIPTIONS.put(SNAPSHOT_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_SNAPSHOT_EVERY + "): steps between healthy snapshots (0: no snapshots, no rollback)");
@@ -175,6 +187,10 @@ public final class ConfigKeys {
             case NONFINITE_MAX -> b.nonfiniteMax(parseInt(key, value, "an integer >= 1", source));
             case GROWTH_STEPS -> b.growthSteps(parseInt(key, value, "an integer >= 1", source));
             case RECOVERY_CLIP -> b.recoveryClip(parseDouble(key, value, "0 or a finite number greater than 1", source));
+            case REGRESS_RATIO -> b.regressRatio(parseDouble(key, value, "0 or a finite number greater than 1", source));
+            case COLLAPSE_DROP -> b.collapseDrop(parseDouble(key, value, "0 or a finite number greater than 1", source));
+            case RISE_RATIO -> b.riseRatio(parseDouble(key, value, "0 or a finite number greater than 1", source));
+            case FOLD_RATE -> b.foldRate(parseDouble(key, value, "0 or a number in (0, 1]", source));
             case LAYERS_EVERY -> b.layersEvery(parseInt(key, value, "an integer >= 0", source));
             case SNAPSHOT_EVERY -> b.snapshotEvery(parseInt(key, value, "an integer >= 0", source));
             case ROLLBACK_CUT -> b.rollbackCut(parseDouble(key, value, "a number strictly between 0 and 1", source));

@@ -6,6 +6,7 @@ import io.gradguard.core.clip.GlobalNormClip;
 import io.gradguard.core.detect.ParameterNormTracker;
 import io.gradguard.core.detect.SpikeDetector;
 import io.gradguard.core.diagnose.Diagnoser;
+import io.gradguard.core.diagnose.StableScales;
 import io.gradguard.core.diagnose.Finding;
 import io.gradguard.core.diagnose.LrRange;
 import io.gradguard.core.diagnose.RunDiagnosis;
@@ -18,6 +19,13 @@ import io.gradguard.core.event.LayerRecord;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.core.event.Slf4jEventLog;
 import io.gradguard.core.event.StepRecord;
+import io.gradguard.core.rule.CollapseRule;
+import io.gradguard.core.rule.LossRegressionRule;
+import io.gradguard.core.rule.LossRiseRule;
+import io.gradguard.core.rule.StepView;
+import io.gradguard.core.rule.StreakRules;
+import io.gradguard.core.rule.Trouble;
+import io.gradguard.core.rule.TroubleRule;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,34 +36,58 @@ import java.util.function.Supplier;
  * The engine-agnostic brain: takes the numbers of one step ({@link StepStats}) and returns what to do
  * ({@link Decision}). It never sees a tensor. Not thread-safe: one guard per training run.
  *
- * <p>The {@code auto} ladder, first match wins:
+ * <p>The {@code auto} ladder. The in-step rungs are the step's {@link StepPlan} (the same predicate a graph
+ * adapter runs inside the graph):
  *
  * <ol>
- *   <li>non-finite loss or gradient: skip the step; {@code nonfinite.max} in a row: roll back;
+ *   <li>non-finite loss or gradient: skip the step;
  *   <li>a norm more than {@code skip.ratio} times its typical value (or such a loss with a spiking norm):
- *       skip the batch as an outlier; {@code skip.max} in a row: roll back;
- *   <li>{@code loss.patience} loss spikes in a row: roll back;
+ *       skip the batch as an outlier;
  *   <li>a norm above the clip threshold (adaptive: the spike threshold; or {@code clip.norm}): clip;
- *       {@code growth.steps} clipped spikes in a row: roll back;
- *   <li>otherwise: step, untouched; every {@code snapshot.every} healthy steps the adapter snapshots.
+ *   <li>otherwise: step, untouched; every {@code snapshot.every} healthy steps, when the loss has improved on
+ *       the last snapshot's, the adapter snapshots.
  * </ol>
+ *
+ * <p>Above them, the {@link TroubleRule rules}, in order, each one signal: {@code nonfinite.max} non-finite
+ * steps in a row; an outlier after {@code skip.max} skipped ones; {@code loss.patience} loss spikes in a
+ * row; the loss at {@code rise.ratio} times the run's first loss (from step 1, no statistics needed); the
+ * smoothed loss at {@code regress.ratio} times the best it reached;
+ * {@code growth.steps} clipped spikes in a row; a collapse after trouble (gradients {@code collapse.drop}
+ * times below their early level and a loss that stopped improving). Trouble rolls the run back to the last
+ * healthy snapshot. Persistent clipping ({@code fold.rate} of 50 steps) lowers the learning rate instead.
  *
  * <p>A rollback restores the last healthy snapshot, cuts the learning-rate scale and re-warms it (see
  * {@link LrScaleSchedule}); an explosion before any healthy progress since the last rollback cuts twice
- * as deep. When the rollback budget is spent ({@code rollback.max} rollbacks without
- * healthy progress, or a scale below {@code lr.floor}) the guard halts with a diagnosis. {@code clip}
- * uses rungs 1 and 4 without rollback; {@code monitor} records everything and never acts.
+ * as deep, and a spike that must be clipped during the re-warm stops it there. When the rollback budget is
+ * spent ({@code rollback.max} rollbacks without healthy progress, or a scale below {@code lr.floor}) the
+ * guard halts with a diagnosis. {@code clip}
+ * uses the in-step rungs 1 and 3 without rollback; {@code monitor} records everything and never acts.
  */
 public final class Guard implements AutoCloseable {
 
     private static final int MAX_NAMED = 5;
     private static final int HEALTHY_BEFORE_SNAPSHOT = 10;
+    /** Healthy steps in a row (no clip, no spike) after which the scale they ran at counts as stable. */
+
+    /**
+     * A new snapshot needs the loss to have improved on the last one's by this much: a run stuck at (or
+     * sliding back to) a bad level keeps the older, better snapshot to roll back to.
+     */
+    static final double SNAPSHOT_PROGRESS = 0.05;
+    /** ... or, once the snapshot is this many intervals old, no more than that much worse (a long plateau). */
+    static final int SNAPSHOT_STALE = 10;
+    /** Applied steps over which the clip rate is measured for {@code fold.rate}. */
+    static final int FOLD_WINDOW = 50;
 
     private final GuardConfig config;
     private final EventPublisher publisher = new EventPublisher();
     private final ClipThreshold fixedClip;
     private final ParameterNormTracker paramTracker;
     private final LrScaleSchedule schedule;
+    private final LossRiseRule lossRise;
+    private final CollapseRule collapse;
+    /** The ladder's rules above the in-step rungs, in order: the first that finds trouble wins. */
+    private final List<TroubleRule> rules;
     private JsonlEventLog ownedLog;
     private boolean begun;
 
@@ -74,17 +106,19 @@ public final class Guard implements AutoCloseable {
     private long skipped;
     private long nonFinite;
     private long rollbacks;
-    private int consecutiveNonFinite;
     private int consecutiveSkips;
-    private int consecutiveSpikeClips;
-    private int consecutiveLossSpikes;
+    private boolean previousClippedSpike;
+    private double snapshotLossLevel = Double.NaN;
+    private final boolean[] clipWindow = new boolean[FOLD_WINDOW];
+    private int clipWindowFilled;
+    private int clipWindowCount;
     private int healthyStreak;
     private int rollbacksSinceProgress;
     private int skipRemaining;
     private long snapshotStep = -1;
     private long lastHealthyStep = -1;
     private double maxHealthyNorm;
-    private double maxStableScale = Double.NaN;
+    private final StableScales stable = new StableScales();
     private String firstBadParam;
     private boolean eventThisStep;
     private final Diagnoser diagnoser = new Diagnoser();
@@ -103,6 +137,11 @@ public final class Guard implements AutoCloseable {
         this.fixedClip = config.clipNorm().isPresent() ? new FixedClipThreshold(config.clipNorm().getAsDouble()) : null;
         this.paramTracker = new ParameterNormTracker(config.spikeAlpha());
         this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
+        this.lossRise = new LossRiseRule(config.riseRatio());
+        this.collapse = new CollapseRule(config.collapseDrop(), lossRise);
+        this.rules = List.of(StreakRules.nonFinite(config.nonfiniteMax()), StreakRules.outliers(config.skipMax()),
+                StreakRules.lossSpikes(config.lossPatience()), lossRise, new LossRegressionRule(config.regressRatio()),
+                StreakRules.growth(config.growthSteps()), collapse);
         publisher.add(new Slf4jEventLog());
         publisher.add(diagnoser);
     }
@@ -229,6 +268,10 @@ public final class Guard implements AutoCloseable {
     /**
      * Decides what to do with one step.
      *
+     * <p>The in-step rungs (skip a non-finite or outlier batch, clip a norm above the threshold) are the
+     * {@link #plan} of the step, applied to its numbers: the same predicate a graph adapter runs in the graph.
+     * The ladder's {@link TroubleRule rules} then read the step and may call for a rollback (or a halt).
+     *
      * @param s the step's numbers
      * @param weightNorms supplies the per-parameter weight norms when a layers record is written
      *     (periodically and at events); may be null or return null
@@ -242,22 +285,23 @@ public final class Guard implements AutoCloseable {
         if (!active()) {
             return Decision.step();
         }
+        StepPlan plan = plan(s.step());
         steps++;
         eventThisStep = false;
+        double scaleNow = schedule.scale();
         Decision d;
-        if (skipRemaining > 0 && config.policy().acts()) {
+        if (plan.skipAll()) {
             skipRemaining--;
             d = Decision.skip("batch skipped after the rollback (" + skipRemaining + " more)");
-        } else if (s.gradientsFinite() && !s.lossNonFinite()) {
-            d = decideFinite(s);
         } else {
-            d = decideNonFinite(s);
+            d = decide(s, plan);
         }
         switch (d.action()) {
             case CLIP -> clipped++;
             case SKIP -> skipped++;
             default -> { }
         }
+        stable.step(d.action() == Action.STEP && lastHealthyStep == s.step(), scaleNow);
         state = state.to(switch (d.action()) {
             case STEP -> schedule.scale() < 1.0 && rollbacks > 0 ? GuardState.RECOVERING : GuardState.HEALTHY;
             case CLIP -> GuardState.CLIPPING;
@@ -275,11 +319,205 @@ public final class Guard implements AutoCloseable {
         return d;
     }
 
+    private Decision decide(StepStats s, StepPlan plan) {
+        double norm = s.gradNorm();
+        boolean finite = s.gradientsFinite() && !s.lossNonFinite();
+        StepPlan.Outcome o = plan.predict(norm, s.lossKnown() ? s.loss() : 0.0);
+        boolean normSpike = finite && normDetector.isSpike(norm);
+        boolean lossSpike = finite && s.lossKnown() && lossDetector.isSpike(s.loss());
+        boolean outlier = finite && (norm > plan.skipNormAbove() || s.loss() > plan.skipLossAbove() && norm > plan.skipLossNormAbove());
+        boolean outlierAny = finite && normDetector.count() > 0 && (norm > normDetector.typical() * config.skipRatio()
+                || s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio()
+                        && norm > normDetector.typical() * config.spikeRatio());
+        StepView view = new StepView(s.step(), s.loss(), s.lossKnown(), norm, finite, o.action(), o.clipCoef(),
+                config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, schedule.scale());
+        String reason = observe(s, view, o, outlier);
+        if (config.policy().acts()) {
+            for (TroubleRule rule : rules) {
+                Trouble t = rule.check(view);
+                if (t == null) {
+                    continue;
+                }
+                Decision r = answer(s, t);
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        return settle(s, view, o, reason);
+    }
+
+    /**
+     * Publishes what the step shows (non-finite values, spikes, outliers) and keeps the counters.
+     *
+     * @return why the step is skipped, when it is
+     */
+    private String observe(StepStats s, StepView v, StepPlan.Outcome o, boolean skippedOutlier) {
+        double norm = s.gradNorm();
+        if (!v.finite()) {
+            nonFinite++;
+            healthyStreak = 0;
+            previousClippedSpike = false;
+            stable.unstable(schedule.scale());
+            String where = nonFiniteParams(s.paramGradNorms());
+            String param = firstNonFiniteParam(s.paramGradNorms());
+            noteBad(param);
+            String what = s.lossNonFinite()
+                    ? "loss is " + fmt(s.loss()) + (s.gradientsFinite() ? "" : ", gradient norm is " + fmt(norm))
+                    : "gradient norm is " + fmt(norm);
+            if (!where.isEmpty()) {
+                what += " (non-finite gradients in " + where + ")";
+            }
+            event(s.step(), EventKind.NONFINITE, what + (config.policy().acts() ? "" : "; monitor policy: not acted on"), param);
+            return what;
+        }
+        if (v.lossSpike()) {
+            event(s.step(), EventKind.LOSS_SPIKE, "loss " + fmt(s.loss()) + " is " + fmt(lossDetector.ratio(s.loss()))
+                    + "x its typical value " + fmt(lossDetector.typical()), null);
+        }
+        String why = null;
+        if (skippedOutlier) {
+            healthyStreak = 0;
+            noteBad(mostGrownParam(s));
+            why = outlierWhy(s);
+            if (consecutiveSkips < config.skipMax()) {
+                // from skip.max on, the outlier rule rolls back instead
+                consecutiveSkips++;
+                event(s.step(), EventKind.SPIKE, why + "; batch skipped", mostGrownParam(s));
+            }
+        } else if (v.clippedSpike()) {
+            if (!previousClippedSpike) {
+                event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " (" + fmt(normDetector.ratio(norm))
+                        + "x typical) above the clip threshold " + fmt(clipThreshold()) + "; clipped by " + fmt(o.clipCoef()),
+                        mostGrownParam(s));
+            }
+            noteBad(mostGrownParam(s));
+        } else if (!config.policy().acts() && v.normSpike()) {
+            event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm))
+                    + "x typical (threshold " + fmt(clipThreshold()) + "); monitor policy: not clipped", mostGrownParam(s));
+        }
+        previousClippedSpike = skippedOutlier ? previousClippedSpike : v.clippedSpike();
+        return why;
+    }
+
+    private String outlierWhy(StepStats s) {
+        double norm = s.gradNorm();
+        boolean lossOutlier = s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio();
+        return "outlier batch: gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm)) + "x typical"
+                + (lossOutlier ? ", loss " + fmt(lossDetector.ratio(s.loss())) + "x typical" : "");
+    }
+
+    /** A rule found trouble: roll back, or halt when the parameters are lost and no rollback is possible. */
+    private Decision answer(StepStats s, Trouble t) {
+        noteBad(mostGrownParam(s));
+        stable.unstable(schedule.scale());
+        String why = t.why();
+        if (t.kind() == EventKind.GROWTH) {
+            why += " (now " + fmt(s.gradNorm()) + ", typical " + fmt(normDetector.typical()) + ")";
+        }
+        if (t.kind() != null) {
+            event(s.step(), t.kind(), why, mostGrownParam(s));
+        }
+        if (t.rule().equals("outlier_streak")) {
+            why += " (" + outlierWhy(s) + ")";
+        }
+        Decision r = rollbackOrNull(s.step(), why);
+        if (r == null && t.fatalWithoutRollback()) {
+            return abort(s.step(), why.replace("consecutive non-finite steps", "consecutive steps had a non-finite loss"
+                    + " or gradient") + ", so the parameters are no longer usable");
+        }
+        return r;
+    }
+
+    /** No rule called for a rollback: the in-step action stands; keep the statistics and maybe snapshot. */
+    private Decision settle(StepStats s, StepView v, StepPlan.Outcome o, String reason) {
+        if (o.action() == Action.SKIP) {
+            return Decision.skip(reason);
+        }
+        if (!v.finite()) {
+            return Decision.step();
+        }
+        consecutiveSkips = 0;
+        double norm = s.gradNorm();
+        Decision d = o.action() == Action.CLIP
+                ? Decision.clip(o.clipCoef(), "norm " + fmt(norm) + " > threshold " + fmt(clipThreshold()))
+                : Decision.step();
+        if (v.clippedSpike() || v.lossSpike()) {
+            stable.unstable(schedule.scale());
+        }
+        if (v.clippedSpike()) {
+            normDetector.updateClipped(norm * d.clipCoef());
+            // the re-warm stops at a scale that needed its spikes clipped
+            schedule.unstable(s.step());
+        } else {
+            normDetector.update(norm * d.clipCoef());
+        }
+        foldClipping(s.step(), d.action() == Action.CLIP);
+        if (s.lossKnown()) {
+            if (v.lossSpike()) {
+                lossDetector.updateClipped(lossDetector.threshold());
+            } else {
+                lossDetector.update(s.loss());
+            }
+        }
+        boolean healthy = d.action() == Action.STEP && !v.normSpike() && !v.lossSpike();
+        if (!healthy) {
+            healthyStreak = 0;
+            return d;
+        }
+        healthyStreak++;
+        paramTracker.update(s.paramGradNorms());
+        lastHealthyStep = s.step();
+        maxHealthyNorm = Math.max(maxHealthyNorm, norm);
+        schedule.healthyStep(s.step());
+        if (o.snapshot()) {
+            takeSnapshot(s.step(), s.lossKnown() ? lossDetector.typical() : Double.NaN);
+            return Decision.stepAndSnapshot();
+        }
+        return d;
+    }
+
+    /**
+     * Persistent clipping is folded into the learning rate: when {@code fold.rate} of the last
+     * {@value #FOLD_WINDOW} applied steps were clipped, the scale is cut by {@code rollback.cut} (no rollback:
+     * the run is not broken, only too fast), the old scale becomes a ceiling, and the count starts again.
+     */
+    private void foldClipping(long step, boolean clippedNow) {
+        if (config.policy() != Policy.AUTO || config.foldRate() <= 0) {
+            return;
+        }
+        int at = (int) (clipWindowFilled % FOLD_WINDOW);
+        if (clipWindowFilled >= FOLD_WINDOW && clipWindow[at]) {
+            clipWindowCount--;
+        }
+        clipWindow[at] = clippedNow;
+        clipWindowCount += clippedNow ? 1 : 0;
+        clipWindowFilled++;
+        if (clipWindowFilled >= FOLD_WINDOW && clipWindowCount >= config.foldRate() * FOLD_WINDOW
+                && schedule.scale() * config.rollbackCut() >= config.lrFloor()) {
+            double before = schedule.scale();
+            stable.unstable(before);
+            double after = schedule.lower(step, config.rollbackCut());
+            String why = clipWindowCount + " of the last " + FOLD_WINDOW + " steps were clipped: learning-rate scale "
+                    + fmt(before) + " -> " + fmt(after) + " instead of clipping on";
+            resetClipWindow();
+            eventThisStep = true;
+            publisher.event(new GuardEvent(step, EventKind.LR_CUT, why, null,
+                    Map.of("lr_scale_before", before, "lr_scale", after)));
+        }
+    }
+
+    private void resetClipWindow() {
+        java.util.Arrays.fill(clipWindow, false);
+        clipWindowFilled = 0;
+        clipWindowCount = 0;
+    }
+
     /**
      * The thresholds under which {@link #decide} will act on the next step, for adapters that must act
-     * inside a graph before the step's numbers reach Java. {@code plan(step).predict(norm, loss)} equals
-     * the action {@code decide} then returns for those numbers, unless {@code decide} rolls back or
-     * aborts (which the adapter applies after the step).
+     * inside a graph before the step's numbers reach Java. {@code plan(step).predict(norm, loss)} is the
+     * action {@code decide} then returns for those numbers, unless a rule of the ladder rolls back or halts
+     * (which the adapter carries out after the step).
      *
      * @param step the index of the next step
      * @return the plan; does not change the guard
@@ -299,144 +537,12 @@ public final class Guard implements AutoCloseable {
                 ? lossTypical * config.skipRatio() : inf;
         double skipLossNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.spikeRatio() : inf;
         double clip = acts ? clipThreshold() : inf;
-        // decide() counts this step into the streak before it asks
-        boolean snapshot = snapshotDue(step, healthyStreak + 1);
-        return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(),
-                lossDetector.threshold(), acts, acts && skipRemaining > 0, snapshot, schedule.scale());
-    }
-
-    private Decision decideNonFinite(StepStats s) {
-        nonFinite++;
-        consecutiveNonFinite++;
-        consecutiveSpikeClips = 0;
-        healthyStreak = 0;
-        String where = nonFiniteParams(s.paramGradNorms());
-        String param = firstNonFiniteParam(s.paramGradNorms());
-        if (firstBadParam == null) {
-            firstBadParam = param;
-        }
-        String what = s.lossNonFinite()
-                ? "loss is " + fmt(s.loss()) + (s.gradientsFinite() ? "" : ", gradient norm is " + fmt(s.gradNorm()))
-                : "gradient norm is " + fmt(s.gradNorm());
-        if (!where.isEmpty()) {
-            what += " (non-finite gradients in " + where + ")";
-        }
-        if (!config.policy().acts()) {
-            event(s.step(), EventKind.NONFINITE, what + "; monitor policy: not acted on", param);
-            return Decision.step();
-        }
-        event(s.step(), EventKind.NONFINITE, what, param);
-        if (consecutiveNonFinite >= config.nonfiniteMax()) {
-            Decision r = rollbackOrNull(s.step(), consecutiveNonFinite + " consecutive non-finite steps");
-            if (r != null) {
-                return r;
-            }
-            if (consecutiveNonFinite > config.nonfiniteMax()) {
-                return abort(s.step(), consecutiveNonFinite + " consecutive steps had a non-finite loss or gradient,"
-                        + " so the parameters are no longer usable");
-            }
-        }
-        return Decision.skip(what);
-    }
-
-    private Decision decideFinite(StepStats s) {
-        consecutiveNonFinite = 0;
-        double norm = s.gradNorm();
-        boolean auto = config.policy() == Policy.AUTO;
-        boolean acts = config.policy().acts();
-        boolean normSpike = normDetector.isSpike(norm);
-        boolean normOutlier = normDetector.count() > 0 && norm > normDetector.typical() * config.skipRatio();
-        boolean lossSpike = s.lossKnown() && lossDetector.isSpike(s.loss());
-        boolean lossOutlier = s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio()
-                && norm > normDetector.typical() * config.spikeRatio();
-        consecutiveLossSpikes = lossSpike ? consecutiveLossSpikes + 1 : 0;
-        if (lossSpike) {
-            event(s.step(), EventKind.LOSS_SPIKE, "loss " + fmt(s.loss()) + " is " + fmt(lossDetector.ratio(s.loss()))
-                    + "x its typical value " + fmt(lossDetector.typical()), null);
-        }
-        if (auto && (normOutlier || lossOutlier)) {
-            String why = "outlier batch: gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm)) + "x typical"
-                    + (lossOutlier ? ", loss " + fmt(lossDetector.ratio(s.loss())) + "x typical" : "");
-            noteBad(mostGrownParam(s));
-            if (consecutiveSkips < config.skipMax()) {
-                consecutiveSkips++;
-                healthyStreak = 0;
-                event(s.step(), EventKind.SPIKE, why + "; batch skipped", mostGrownParam(s));
-                return Decision.skip(why);
-            }
-            Decision r = rollbackOrNull(s.step(), consecutiveSkips + 1 + " outlier batches in a row (" + why + ")");
-            if (r != null) {
-                return r;
-            }
-        }
-        if (auto && consecutiveLossSpikes >= config.lossPatience()) {
-            noteBad(mostGrownParam(s));
-            Decision r = rollbackOrNull(s.step(), consecutiveLossSpikes + " loss spikes in a row");
-            if (r != null) {
-                return r;
-            }
-        }
-        Decision d;
-        double threshold = clipThreshold();
-        if (acts && norm > threshold) {
-            double coef = GlobalNormClip.coefficient(norm, threshold);
-            d = Decision.clip(coef, "norm " + fmt(norm) + " > threshold " + fmt(threshold));
-            if (normSpike) {
-                if (consecutiveSpikeClips == 0) {
-                    event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " (" + fmt(normDetector.ratio(norm))
-                            + "x typical) above the clip threshold " + fmt(threshold) + "; clipped by " + fmt(coef), mostGrownParam(s));
-                }
-                noteBad(mostGrownParam(s));
-                consecutiveSpikeClips++;
-                if (consecutiveSpikeClips >= config.growthSteps()) {
-                    String why = consecutiveSpikeClips + " consecutive spikes clipped: the gradient norm keeps growing (now "
-                            + fmt(norm) + ", typical " + fmt(normDetector.typical()) + ")";
-                    event(s.step(), EventKind.GROWTH, why, mostGrownParam(s));
-                    Decision r = auto ? rollbackOrNull(s.step(), why) : null;
-                    if (r != null) {
-                        return r;
-                    }
-                    consecutiveSpikeClips = 0;
-                }
-            } else {
-                consecutiveSpikeClips = 0;
-            }
-        } else {
-            d = Decision.step();
-            consecutiveSpikeClips = 0;
-            if (!acts && normSpike) {
-                event(s.step(), EventKind.SPIKE, "gradient norm " + fmt(norm) + " is " + fmt(normDetector.ratio(norm))
-                        + "x typical (threshold " + fmt(threshold) + "); monitor policy: not clipped", mostGrownParam(s));
-            }
-        }
-        consecutiveSkips = 0;
-        if (d.action() == Action.CLIP && normSpike) {
-            normDetector.updateClipped(norm * d.clipCoef());
-        } else {
-            normDetector.update(norm * d.clipCoef());
-        }
-        if (s.lossKnown()) {
-            if (lossSpike) {
-                lossDetector.updateClipped(lossDetector.threshold());
-            } else {
-                lossDetector.update(s.loss());
-            }
-        }
-        boolean healthy = d.action() == Action.STEP && !normSpike && !lossSpike;
-        if (!healthy) {
-            healthyStreak = 0;
-            return d;
-        }
-        healthyStreak++;
-        paramTracker.update(s.paramGradNorms());
-        lastHealthyStep = s.step();
-        maxHealthyNorm = Math.max(maxHealthyNorm, norm);
-        schedule.healthyStep(s.step());
-        if (snapshotDue(s.step(), healthyStreak)) {
-            takeSnapshot(s.step());
-            return Decision.stepAndSnapshot();
-        }
-        return d;
+        // decide() counts this step into the streak before it asks; a loss above where the run started is
+        // trouble, never a state to snapshot
+        boolean snapshot = snapshotDue(step, healthyStreak + 1) && !(auto && collapse.suspected());
+        double lossAbove = Math.min(lossDetector.threshold(), auto ? lossRise.threshold() : inf);
+        return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(), lossAbove,
+                acts, acts && skipRemaining > 0, snapshot, schedule.scale());
     }
 
     /**
@@ -460,7 +566,12 @@ public final class Guard implements AutoCloseable {
         return grown >= 0 && grown < names.size() ? names.get(grown) : null;
     }
 
-    /** Whether a healthy step at {@code step}, ending a streak of {@code streak} healthy steps, is snapshotted. */
+    /**
+     * Whether a healthy step at {@code step}, ending a streak of {@code streak} healthy steps, is snapshotted:
+     * the first healthy step always; later ones every {@code snapshot.every} steps, after a short healthy
+     * streak, and only when the loss has improved on the last snapshot's (or, on a long plateau, is no
+     * worse): a run that slid back or collapsed keeps the older, better state to return to.
+     */
     private boolean snapshotDue(long step, int streak) {
         if (!rollbackEnabled()) {
             return false;
@@ -468,18 +579,20 @@ public final class Guard implements AutoCloseable {
         if (snapshotStep < 0) {
             return true;
         }
-        return streak >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
+        boolean progress = Double.isNaN(snapshotLossLevel) || lossDetector.count() == 0
+                || lossDetector.typical() <= snapshotLossLevel * (1 - SNAPSHOT_PROGRESS)
+                || step - snapshotStep >= SNAPSHOT_STALE * config.snapshotEvery()
+                        && lossDetector.typical() <= snapshotLossLevel * (1 + SNAPSHOT_PROGRESS);
+        return progress && streak >= Math.min(HEALTHY_BEFORE_SNAPSHOT, config.snapshotEvery())
                 && step - snapshotStep >= config.snapshotEvery();
     }
 
-    private void takeSnapshot(long step) {
+    private void takeSnapshot(long step, double lossLevel) {
         if (rollbacksSinceProgress > 0 && snapshotStep >= 0) {
             // healthy progress since the last rollback: the budget starts again
             rollbacksSinceProgress = 0;
         }
-        if (rollbacks > 0 || step > 0) {
-            maxStableScale = Double.isNaN(maxStableScale) ? schedule.scale() : Math.max(maxStableScale, schedule.scale());
-        }
+        snapshotLossLevel = lossLevel;
         snapshotStep = step;
         normAtSnapshot = normDetector.copy();
         lossAtSnapshot = lossDetector.copy();
@@ -515,15 +628,15 @@ public final class Guard implements AutoCloseable {
         rollbacksSinceProgress++;
         normDetector = normAtSnapshot.copy();
         lossDetector = lossAtSnapshot.copy();
-        consecutiveNonFinite = 0;
         consecutiveSkips = 0;
-        consecutiveSpikeClips = 0;
-        consecutiveLossSpikes = 0;
+        previousClippedSpike = false;
+        rules.forEach(TroubleRule::rolledBack);
+        resetClipWindow();
         healthyStreak = 0;
         skipRemaining = config.rollbackSkip();
         String detail = why + ": rolled back from step " + step + " to the snapshot before step " + snapshotStep
                 + "; learning-rate scale " + fmt(before) + " -> " + fmt(after) + " (re-warming to "
-                + fmt(Math.min(1.0, schedule.ceiling() * config.rewarmTarget())) + " over " + config.rewarmSteps()
+                + fmt(schedule.target()) + " over " + config.rewarmSteps()
                 + " healthy steps)" + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("from_step", step);
@@ -547,7 +660,7 @@ public final class Guard implements AutoCloseable {
             }
         }
         String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, normDetector.typical(), maxHealthyNorm,
-                firstBadParam, schedule, maxStableScale, advice.toString());
+                firstBadParam, schedule, stable.largest(), advice.toString());
         eventThisStep = true;
         publisher.event(new GuardEvent(step, EventKind.ABORT, diagnosis, firstBadParam,
                 Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale())));

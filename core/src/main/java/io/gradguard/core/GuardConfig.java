@@ -19,7 +19,7 @@ public final class GuardConfig {
     /** Default: z threshold of the gradient-norm spike detector (in log-norm standard deviations). */
     public static final double DEFAULT_SPIKE_Z = 6.0;
     /** Default: minimum ratio of a spike's norm to the typical norm. */
-    public static final double DEFAULT_SPIKE_RATIO = 2.0;
+    public static final double DEFAULT_SPIKE_RATIO = 10.0;
     /** Default: EMA decay of the norm and loss statistics (~50-step memory). */
     public static final double DEFAULT_SPIKE_ALPHA = 0.98;
     /** Default: steps that only feed the statistics before spikes are judged. */
@@ -40,12 +40,20 @@ public final class GuardConfig {
     public static final int DEFAULT_GROWTH_STEPS = 20;
     /** Default {@code recovery.clip}: chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     public static final double DEFAULT_RECOVERY_CLIP = 3.0;
+    /** Default: a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off. */
+    public static final double DEFAULT_REGRESS_RATIO = 2.5;
+    /** Default: after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off. */
+    public static final double DEFAULT_COLLAPSE_DROP = 30.0;
+    /** Default: when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off. */
+    public static final double DEFAULT_FOLD_RATE = 0.3;
+    /** Default: a loss this many times the loss of the run's first step is trouble (then: rollback); 0 turns the rule off. */
+    public static final double DEFAULT_RISE_RATIO = 2.5;
     /** Default: steps between per-layer norm records (0: only at events). */
     public static final int DEFAULT_LAYERS_EVERY = 100;
     /** Default: steps between healthy snapshots (0: no snapshots, no rollback). */
     public static final int DEFAULT_SNAPSHOT_EVERY = 50;
     /** Default: factor the learning-rate scale is multiplied by at a rollback. */
-    public static final double DEFAULT_ROLLBACK_CUT = 0.5;
+    public static final double DEFAULT_ROLLBACK_CUT = 0.3;
     /** Default: rollbacks without healthy progress between them before the run is halted. */
     public static final int DEFAULT_ROLLBACK_MAX = 10;
     /** Default: batches skipped right after a rollback. */
@@ -53,7 +61,7 @@ public final class GuardConfig {
     /** Default: healthy steps over which the cut learning-rate scale re-warms. */
     public static final int DEFAULT_REWARM_STEPS = 100;
     /** Default: re-warm up to this fraction of the lowest scale that exploded. */
-    public static final double DEFAULT_REWARM_TARGET = 0.75;
+    public static final double DEFAULT_REWARM_TARGET = 0.4;
     /** Default: the run is halted when the learning-rate scale would fall below this. */
     public static final double DEFAULT_LR_FLOOR = 0.001;
 
@@ -75,6 +83,10 @@ public final class GuardConfig {
     private final int nonfiniteMax;
     private final int growthSteps;
     private final double recoveryClip;
+    private final double regressRatio;
+    private final double collapseDrop;
+    private final double foldRate;
+    private final double riseRatio;
     private final int layersEvery;
     private final int snapshotEvery;
     private final double rollbackCut;
@@ -101,6 +113,10 @@ public final class GuardConfig {
         this.nonfiniteMax = b.nonfiniteMax;
         this.growthSteps = b.growthSteps;
         this.recoveryClip = b.recoveryClip;
+        this.regressRatio = b.regressRatio;
+        this.collapseDrop = b.collapseDrop;
+        this.foldRate = b.foldRate;
+        this.riseRatio = b.riseRatio;
         this.layersEvery = b.layersEvery;
         this.snapshotEvery = b.snapshotEvery;
         this.rollbackCut = b.rollbackCut;
@@ -217,6 +233,26 @@ public final class GuardConfig {
         return recoveryClip;
     }
 
+    /** @return a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off */
+    public double regressRatio() {
+        return regressRatio;
+    }
+
+    /** @return after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off */
+    public double collapseDrop() {
+        return collapseDrop;
+    }
+
+    /** @return when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off */
+    public double foldRate() {
+        return foldRate;
+    }
+
+    /** @return a loss this many times the loss of the run's first step is trouble (then: rollback); 0 turns the rule off */
+    public double riseRatio() {
+        return riseRatio;
+    }
+
     /** @return steps between per-layer norm records (0: only at events) */
     public int layersEvery() {
         return layersEvery;
@@ -276,6 +312,10 @@ public final class GuardConfig {
         m.put(ConfigKeys.NONFINITE_MAX, Integer.toString(nonfiniteMax));
         m.put(ConfigKeys.GROWTH_STEPS, Integer.toString(growthSteps));
         m.put(ConfigKeys.RECOVERY_CLIP, Double.toString(recoveryClip));
+        m.put(ConfigKeys.REGRESS_RATIO, Double.toString(regressRatio));
+        m.put(ConfigKeys.COLLAPSE_DROP, Double.toString(collapseDrop));
+        m.put(ConfigKeys.FOLD_RATE, Double.toString(foldRate));
+        m.put(ConfigKeys.RISE_RATIO, Double.toString(riseRatio));
         m.put(ConfigKeys.LAYERS_EVERY, Integer.toString(layersEvery));
         m.put(ConfigKeys.SNAPSHOT_EVERY, Integer.toString(snapshotEvery));
         m.put(ConfigKeys.ROLLBACK_CUT, Double.toString(rollbackCut));
@@ -327,6 +367,10 @@ public final class GuardConfig {
         private int nonfiniteMax = DEFAULT_NONFINITE_MAX;
         private int growthSteps = DEFAULT_GROWTH_STEPS;
         private double recoveryClip = DEFAULT_RECOVERY_CLIP;
+        private double regressRatio = DEFAULT_REGRESS_RATIO;
+        private double collapseDrop = DEFAULT_COLLAPSE_DROP;
+        private double foldRate = DEFAULT_FOLD_RATE;
+        private double riseRatio = DEFAULT_RISE_RATIO;
         private int layersEvery = DEFAULT_LAYERS_EVERY;
         private int snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
         private double rollbackCut = DEFAULT_ROLLBACK_CUT;
@@ -355,6 +399,10 @@ public final class GuardConfig {
             nonfiniteMax = c.nonfiniteMax;
             growthSteps = c.growthSteps;
             recoveryClip = c.recoveryClip;
+            regressRatio = c.regressRatio;
+            collapseDrop = c.collapseDrop;
+            foldRate = c.foldRate;
+            riseRatio = c.riseRatio;
             layersEvery = c.layersEvery;
             snapshotEvery = c.snapshotEvery;
             rollbackCut = c.rollbackCut;
@@ -542,6 +590,54 @@ public final class GuardConfig {
         public Builder growthSteps(int v) {
             ConfigKeys.checkAtLeast(ConfigKeys.GROWTH_STEPS, v, 1, source);
             this.growthSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v a loss this many times the loss of the run's first step is trouble (then: rollback); 0 turns the rule off
+         * @return this builder
+         */
+        public Builder riseRatio(double v) {
+            if (v != 0) {
+                ConfigKeys.checkAbove(ConfigKeys.RISE_RATIO, v, 1.0, source);
+            }
+            this.riseRatio = v;
+            return this;
+        }
+
+        /**
+         * @param v when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off
+         * @return this builder
+         */
+        public Builder foldRate(double v) {
+            if (v != 0 && !(v > 0 && v <= 1)) {
+                throw new InvalidConfigException(ConfigKeys.FOLD_RATE, Double.toString(v), "0 or a number in (0, 1]", source);
+            }
+            this.foldRate = v;
+            return this;
+        }
+
+        /**
+         * @param v after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off
+         * @return this builder
+         */
+        public Builder collapseDrop(double v) {
+            if (v != 0) {
+                ConfigKeys.checkAbove(ConfigKeys.COLLAPSE_DROP, v, 1.0, source);
+            }
+            this.collapseDrop = v;
+            return this;
+        }
+
+        /**
+         * @param v a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off
+         * @return this builder
+         */
+        public Builder regressRatio(double v) {
+            if (v != 0) {
+                ConfigKeys.checkAbove(ConfigKeys.REGRESS_RATIO, v, 1.0, source);
+            }
+            this.regressRatio = v;
             return this;
         }
 

@@ -20,7 +20,8 @@ public final class LrScaleSchedule {
      *
      * @param step the step at which it happened
      * @param scale the new scale
-     * @param why {@code cut} or {@code rewarmed}
+     * @param why {@code cut} (a rollback), {@code rewarmed}, {@code held} (re-warm stopped by a clipped spike)
+     *     or {@code lowered} (without a rollback)
      */
     public record Change(long step, double scale, String why) {}
 
@@ -51,9 +52,47 @@ public final class LrScaleSchedule {
         return scale;
     }
 
-    /** @return the lowest scale at which the run exploded; +infinity when it never did */
+    /** @return the lowest scale at which the run exploded or needed its spikes clipped; +infinity when it never did */
     public double ceiling() {
         return ceiling;
+    }
+
+    /** @return the scale the re-warm is heading to (the scale itself when it is not re-warming) */
+    public double target() {
+        return Math.max(target, scale);
+    }
+
+    /**
+     * Instability showed at the current scale without a rollback (a spike had to be clipped): remember the
+     * scale as a ceiling and, when re-warming, stop here instead of climbing back into it.
+     *
+     * @param step the step
+     */
+    public void unstable(long step) {
+        ceiling = Math.min(ceiling, scale);
+        if (scale < target) {
+            target = scale;
+            from = scale;
+            history.add(new Change(step, scale, "held"));
+        }
+    }
+
+    /**
+     * Lowers the scale without a rollback (the guard folds persistent clipping into it): the old scale
+     * becomes a ceiling and no re-warm follows.
+     *
+     * @param step the step
+     * @param factor the factor, in (0, 1)
+     * @return the new scale
+     */
+    public double lower(long step, double factor) {
+        ceiling = Math.min(ceiling, scale);
+        scale *= factor;
+        from = scale;
+        target = scale;
+        healthy = 0;
+        history.add(new Change(step, scale, "lowered"));
+        return scale;
     }
 
     /** @return every change so far, oldest first */

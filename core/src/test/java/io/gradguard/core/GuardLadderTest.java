@@ -38,6 +38,14 @@ class GuardLadderTest {
         }
     }
 
+    /**
+     * The ladder's mechanics with round numbers, independent of the tuned defaults: spikes from 2x typical,
+     * cuts to half, re-warm to three quarters of the ceiling.
+     */
+    private static GuardConfig.Builder mechanics() {
+        return GuardConfig.custom().spikeRatio(2.0).rollbackCut(0.5).rewarmTarget(0.75);
+    }
+
     private static Guard guard(GuardConfig config, Recorder rec) {
         Guard g = new Guard(config);
         g.addListener(rec);
@@ -57,7 +65,7 @@ class GuardLadderTest {
     @Test
     void spikeIsClippedOnTheStepItHappens() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        Guard g = guard(mechanics().build(), rec);
         Random rng = new Random(7);
         for (int step = 0; step < 500; step++) {
             double norm = Math.exp(0.2 * rng.nextGaussian());
@@ -98,14 +106,19 @@ class GuardLadderTest {
         assertThat(rec.of(EventKind.SPIKE)).isEmpty();
         assertThat(rec.of(EventKind.LOSS_SPIKE)).isEmpty();
         assertThat(g.summary().intervened()).isFalse();
-        // snapshots were taken every 50 healthy steps
-        assertThat(rec.of(EventKind.SNAPSHOT)).hasSizeGreaterThan(1900);
+        // snapshots follow the loss down every 50 healthy steps, and keep coming on the plateau, where the loss
+        // no longer improves by 5%, every 10 x 50 steps or so (when the loss is not 5% above the last one)
+        List<GuardEvent> snaps = rec.of(EventKind.SNAPSHOT);
+        assertThat(snaps).hasSizeGreaterThan(190);
+        for (int i = 1; i < snaps.size(); i++) {
+            assertThat(snaps.get(i).step() - snaps.get(i - 1).step()).as("gap before snapshot %d", i).isLessThanOrEqualTo(1000);
+        }
     }
 
     @Test
     void nonFiniteStepIsSkippedNamingTheParameter() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        Guard g = guard(mechanics().build(), rec);
         for (int step = 0; step < 30; step++) {
             feed(g, step, 1.0, 1.0);
         }
@@ -117,14 +130,19 @@ class GuardLadderTest {
         assertThat(feed(g, 31, 1.0, 1.0).action()).isEqualTo(Action.STEP);
     }
 
+    /** A loss that improves 1% a step: snapshots follow it. */
+    private static double improving(long step) {
+        return Math.pow(0.99, step);
+    }
+
     @Test
     void repeatedNonFiniteStepsRollBackAndCutTheLearningRate() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        Guard g = guard(mechanics().build(), rec);
         Decision first = feed(g, 0, 1.0, 1.0);
         assertThat(first.snapshot()).as("a first snapshot is taken on the first healthy step").isTrue();
         for (int step = 1; step < 60; step++) {
-            feed(g, step, 1.0, 1.0);
+            feed(g, step, 1.0, improving(step));
         }
         assertThat(g.snapshotStep()).isEqualTo(50);
         assertThat(feed(g, 60, Double.NaN, 1.0).action()).isEqualTo(Action.SKIP);
@@ -139,7 +157,7 @@ class GuardLadderTest {
                 .contains("rolled back from step 62 to the snapshot before step 50")
                 .contains("learning-rate scale 1.000 -> 0.5000");
         // re-warm: linear over rewarm.steps (100) healthy steps towards rewarm.target x the ceiling (1.0)
-        double target = GuardConfig.DEFAULT_REWARM_TARGET;
+        double target = 0.75;
         for (int step = 63; step < 63 + 50; step++) {
             feed(g, step, 1.0, 1.0);
         }
@@ -154,7 +172,7 @@ class GuardLadderTest {
     @Test
     void outlierBatchesAreSkippedThenRolledBackWhenTheyPersist() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        Guard g = guard(mechanics().build(), rec);
         for (int step = 0; step < 100; step++) {
             feed(g, step, 1.0, 1.0);
         }
@@ -169,7 +187,7 @@ class GuardLadderTest {
 
     @Test
     void explosionBeforeAnyProgressCutsDeeperAndTheCeilingHolds() {
-        Guard g = guard(GuardConfig.ofDefaults(), new Recorder());
+        Guard g = guard(mechanics().build(), new Recorder());
         long step = 0;
         for (; step < 60; step++) {
             feed(g, step, 1.0, 1.0);
@@ -193,10 +211,10 @@ class GuardLadderTest {
     @Test
     void batchesAfterARollbackAreSkippedWhenAsked() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.custom().rollbackSkip(2).build(), rec);
+        Guard g = guard(mechanics().rollbackSkip(2).build(), rec);
         long step = 0;
         for (; step < 60; step++) {
-            feed(g, step, 1.0, 1.0);
+            feed(g, step, 1.0, improving(step));
         }
         for (int k = 0; k < 3; k++) {
             feed(g, step++, Double.NaN, 1.0);
@@ -210,7 +228,7 @@ class GuardLadderTest {
     @Test
     void rollbackBudgetEndsInAnAbortWithADiagnosis() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.custom().rollbackMax(2).build(), rec);
+        Guard g = guard(mechanics().rollbackMax(2).build(), rec);
         long step = 0;
         for (; step < 60; step++) {
             feed(g, step, 1.0, 1.0);
@@ -233,7 +251,7 @@ class GuardLadderTest {
 
     @Test
     void learningRateFloorEndsInAnAbort() {
-        Guard g = guard(GuardConfig.custom().lrFloor(0.3).build(), new Recorder());
+        Guard g = guard(mechanics().lrFloor(0.3).build(), new Recorder());
         long step = 0;
         for (; step < 60; step++) {
             feed(g, step, 1.0, 1.0);
@@ -301,7 +319,7 @@ class GuardLadderTest {
     @Test
     void persistentGrowthRollsBack() {
         Recorder rec = new Recorder();
-        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        Guard g = guard(mechanics().build(), rec);
         long step = 0;
         for (; step < 100; step++) {
             feed(g, step, 1.0, 1.0);
@@ -326,7 +344,7 @@ class GuardLadderTest {
 
     @Test
     void aThrowingListenerNeverBreaksTheGuard() {
-        Guard g = new Guard(GuardConfig.ofDefaults());
+        Guard g = new Guard(mechanics().build());
         g.addListener(new GuardListener() {
             @Override
             public void onStep(StepRecord r) {
@@ -335,5 +353,98 @@ class GuardLadderTest {
         });
         g.begin(RUN);
         assertThat(feed(g, 0, 1.0, 1.0).applies()).isTrue();
+    }
+
+    @Test
+    void anEarlyLossRiseRollsBackToStepZeroAndCuts() {
+        Recorder rec = new Recorder();
+        Guard g = guard(GuardConfig.ofDefaults(), rec);
+        assertThat(feed(g, 0, 5.0, 2.0).snapshot()).isTrue();
+        assertThat(feed(g, 1, 20.0, 9.0).action()).as("one step above 3x the start").isEqualTo(Action.STEP);
+        Decision d = feed(g, 2, 80.0, 40.0);
+        assertThat(d.action()).isEqualTo(Action.ROLLBACK);
+        assertThat(rec.of(EventKind.RISE)).hasSize(1);
+        assertThat(rec.of(EventKind.ROLLBACK).get(0).data()).containsEntry("to_step", 0L);
+        assertThat(g.lrScale()).isEqualTo(GuardConfig.DEFAULT_ROLLBACK_CUT);
+    }
+
+    @Test
+    void persistentClippingIsFoldedIntoTheLearningRate() {
+        Recorder rec = new Recorder();
+        Guard g = guard(GuardConfig.custom().clipNorm(1.0).build(), rec);
+        long step = 0;
+        for (; step < 100; step++) {
+            // a third of the steps need the fixed clip
+            feed(g, step, step % 3 == 0 ? 2.0 : 0.5, 1.0);
+        }
+        List<GuardEvent> cuts = rec.of(EventKind.LR_CUT);
+        assertThat(cuts).isNotEmpty();
+        assertThat(cuts.get(0).detail()).contains("of the last 50 steps were clipped");
+        assertThat(cuts.get(0).data()).containsEntry("lr_scale_before", 1.0);
+        assertThat(g.lrScale()).isCloseTo(Math.pow(GuardConfig.DEFAULT_ROLLBACK_CUT, cuts.size()),
+                org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(g.schedule().ceiling()).as("the scale before the last cut").isGreaterThan(g.lrScale());
+        assertThat(rec.of(EventKind.ROLLBACK)).isEmpty();
+    }
+
+    @Test
+    void aClippedSpikeDuringTheRewarmStopsItThere() {
+        Guard g = guard(mechanics().build(), new Recorder());
+        long step = 0;
+        for (; step < 60; step++) {
+            feed(g, step, 1.0, improving(step));
+        }
+        for (int k = 0; k < 3; k++) {
+            feed(g, step++, Double.NaN, 1.0);
+        }
+        for (int k = 0; k < 40; k++) {
+            feed(g, step++, 1.0, 0.5);
+        }
+        double rewarming = g.lrScale();
+        assertThat(rewarming).isBetween(0.5, 0.75);
+        assertThat(feed(g, step++, 40.0, 0.5).action()).isEqualTo(Action.CLIP);
+        for (int k = 0; k < 200; k++) {
+            feed(g, step++, 1.0, 0.5);
+        }
+        assertThat(g.lrScale()).as("held where the spike was clipped").isEqualTo(rewarming);
+        assertThat(g.schedule().ceiling()).isEqualTo(rewarming);
+    }
+
+    @Test
+    void aLossThatSlidBackKeepsTheOlderBetterSnapshot() {
+        Guard g = guard(GuardConfig.ofDefaults(), new Recorder());
+        long step = 0;
+        for (; step < 120; step++) {
+            feed(g, step, 1.0, improving(step));
+        }
+        long good = g.snapshotStep();
+        assertThat(good).isGreaterThanOrEqualTo(100);
+        // the loss climbs back to 1.8x (under the rules' thresholds) and stays there: no newer snapshot
+        for (; step < 400; step++) {
+            feed(g, step, 1.0, 1.8 * improving(100));
+        }
+        assertThat(g.snapshotStep()).isEqualTo(good);
+    }
+
+    @Test
+    void theLargestStableRateIsOneThatHeldUnclippedBelowEveryInstability() {
+        Guard g = guard(mechanics().growthSteps(1000).build(), new Recorder());
+        long step = 0;
+        for (; step < 60; step++) {
+            feed(g, step, 1.0, improving(step));
+        }
+        for (int k = 0; k < 3; k++) {
+            feed(g, step++, Double.NaN, 1.0);
+        }
+        // the cut scale 0.5 re-warms; every step above 0.6 needs a clip (until clipping folds the rate down)
+        for (int k = 0; k < 400; k++) {
+            feed(g, step, g.lrScale() > 0.6 ? 40.0 : 1.0, 0.5);
+            step++;
+        }
+        String headline = g.diagnosis().finding("learning_rate").orElseThrow().headline();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("largest stable learning rate seen was about ([0-9.]+)x")
+                .matcher(headline);
+        assertThat(m.find()).as(headline).isTrue();
+        assertThat(Double.parseDouble(m.group(1))).as("a scale that held only while clipped is not stable").isLessThan(0.6);
     }
 }

@@ -141,7 +141,7 @@ class TfGuardTest {
                 TfMlpScenario.run(s, m, xs, nan, (ss, r) -> opt.run(ss, r.addTarget(train)));
                 assertSameState(state(s, m, adam), initial, "after the rollback");
                 assertThat(opt.summary().rollbacks()).isEqualTo(1);
-                assertThat(opt.guard().lrScale()).isEqualTo(0.5);
+                assertThat(opt.guard().lrScale()).isEqualTo(GuardConfig.DEFAULT_ROLLBACK_CUT);
             }
             opt.close();
         }

@@ -32,7 +32,7 @@ public final class Diagnoser implements GuardListener {
 
 
     /** Healthy steps in a row at one learning-rate scale that count as "stable at that scale". */
-    static final int STABLE_STREAK = 50;
+    static final int STABLE_STREAK = StableScales.WINDOW;
     /** A layer-to-layer trend this strong (decades from the input side to the output side) is a depth effect. */
     static final double DEPTH_DECADES = 1.0;
     /** ... and at least this share of neighbouring layers must follow it. */
@@ -48,7 +48,7 @@ public final class Diagnoser implements GuardListener {
     private static final int MAX_EVENTS = 200;
     private static final int MAX_NAMED = 8;
     private static final Set<EventKind> TROUBLE = EnumSet.of(EventKind.NONFINITE, EventKind.SPIKE,
-            EventKind.LOSS_SPIKE, EventKind.GROWTH, EventKind.ROLLBACK, EventKind.ABORT);
+            EventKind.LOSS_SPIKE, EventKind.GROWTH, EventKind.RISE, EventKind.COLLAPSE, EventKind.LR_CUT, EventKind.ROLLBACK, EventKind.ABORT);
 
     private List<String> names = List.of();
     private long steps;
@@ -78,8 +78,8 @@ public final class Diagnoser implements GuardListener {
     private int episodes;
     private long lastSpikeStep = -10;
     private int lossSpikes;
-    private int streak;
-    private double maxStableScale = Double.NaN;
+    private final StableScales stable = new StableScales();
+    private boolean troubleThisStep;
     private double lastScale = 1.0;
     private LrRange lrRange;
 
@@ -127,13 +127,9 @@ public final class Diagnoser implements GuardListener {
         boolean isHealthy = r.action() == Action.STEP && finite;
         if (isHealthy) {
             healthy.add(r.gradNorm());
-            streak++;
-            if (streak == STABLE_STREAK && rollbacks > 0) {
-                maxStableScale = Double.isNaN(maxStableScale) ? r.lrScale() : Math.max(maxStableScale, r.lrScale());
-            }
-        } else {
-            streak = 0;
         }
+        stable.step(isHealthy && !troubleThisStep, r.lrScale());
+        troubleThisStep = false;
         if (spikeStep >= 0 && r.step() == spikeStep + 1) {
             if (isHealthy && spikeAfterHealthy) {
                 oneOff.add(spikeStep);
@@ -170,6 +166,11 @@ public final class Diagnoser implements GuardListener {
         if (first == null && TROUBLE.contains(e.kind())) {
             first = e;
             originLayers = lastLayers;
+        }
+        if (TROUBLE.contains(e.kind()) && e.kind() != EventKind.ABORT) {
+            // instability at the scale in force: no scale at or above it counts as stable
+            troubleThisStep = true;
+            stable.unstable(e.data().get("lr_scale_before") instanceof Number b ? b.doubleValue() : lastScale);
         }
         if (TROUBLE.contains(e.kind()) && e.kind() != EventKind.ROLLBACK && e.kind() != EventKind.ABORT
                 && lastScale <= LOW_SCALE) {
@@ -436,6 +437,7 @@ public final class Diagnoser implements GuardListener {
         List<String> ev = new ArrayList<>();
         String headline;
         String advice;
+        double maxStableScale = stable.largest();
         if ((rollbacks > 0 || halted) && Double.isNaN(maxStableScale) && lastScale < 0.05) {
             ev.add(rollbacks + " rollback(s) cut the learning-rate scale to " + fmt(lastScale)
                     + " and no scale held for " + STABLE_STREAK + " healthy steps");
@@ -444,16 +446,23 @@ public final class Diagnoser implements GuardListener {
             advice = "fix the model's initialization or structure, or the data, first (see the other findings); then"
                     + " tune the learning rate.";
         } else if (rollbacks > 0 || halted) {
-            double stable = !Double.isNaN(maxStableScale) && maxStableScale < 1.0 ? maxStableScale : lastScale;
             ev.add(rollbacks + " rollback(s), each cutting the learning-rate scale; final scale " + fmt(lastScale));
             if (!Double.isNaN(maxStableScale)) {
-                ev.add("largest scale that held for " + STABLE_STREAK + " healthy steps in a row after a rollback: "
-                        + fmt(maxStableScale));
+                ev.add("largest scale that held for " + STABLE_STREAK + " healthy steps in a row (no clip, no spike) and"
+                        + " stayed below every scale where instability showed: " + fmt(maxStableScale));
+                headline = String.format(Locale.ROOT, "Learning rate: too high for this model; the largest stable learning"
+                        + " rate seen was about %sx yours.", fmt(maxStableScale));
+                advice = "set the learning rate to about " + fmt(maxStableScale / 2) + "x yours (half the largest stable"
+                        + " rate, for headroom).";
+            } else {
+                double lowest = Math.min(stable.ceiling(), lastScale);
+                ev.add("no scale held " + STABLE_STREAK + " healthy steps in a row below the lowest scale where"
+                        + " instability showed (" + fmt(stable.ceiling()) + ")");
+                headline = String.format(Locale.ROOT, "Learning rate: too high for this model; instability showed at"
+                        + " every scale that ran long enough to tell, down to %sx yours.", fmt(lowest));
+                advice = "set the learning rate to at most " + fmt(lowest / 2) + "x yours (half the lowest scale where"
+                        + " instability showed).";
             }
-            headline = String.format(Locale.ROOT, "Learning rate: too high for this model; the largest stable learning"
-                    + " rate seen was about %sx yours.", fmt(stable));
-            advice = "set the learning rate to about " + fmt(stable / 2) + "x yours (half the largest stable rate, for"
-                    + " headroom).";
         } else if (needed && steps > 0 && (clipped + skipped) * 50 >= steps) {
             ev.add(String.format(Locale.ROOT, "%d clipped and %d skipped of %d steps (%.1f%%)", clipped, skipped, steps,
                     100.0 * (clipped + skipped) / steps));
@@ -487,7 +496,9 @@ public final class Diagnoser implements GuardListener {
             return java.util.Optional.empty();
         }
         long at = first.step();
-        boolean rateAlmostFine = rollbacks == 0 || (!Double.isNaN(maxStableScale) && maxStableScale >= 0.5);
+        double maxStableScale = stable.largest();
+        boolean rateAlmostFine = rollbacks == 0 || (!Double.isNaN(maxStableScale) && maxStableScale >= 0.5)
+                || stable.ceiling() >= 0.5 && lastScale >= 0.25;
         if (at >= Math.max(200, steps / 10) || !rateAlmostFine) {
             return java.util.Optional.empty();
         }
@@ -495,7 +506,7 @@ public final class Diagnoser implements GuardListener {
         return java.util.Optional.of(new Finding("warmup", "Warm-up: the trouble began at step " + at + " of " + steps
                 + ", before the optimizer's statistics and the weights had settled.",
                 "ramp the learning rate up linearly from near zero over about " + w + " steps.",
-                List.of("first trouble event at step " + at + (rollbacks > 0 ? "; later the run held "
+                List.of("first trouble event at step " + at + (rollbacks > 0 && !Double.isNaN(maxStableScale) ? "; later the run held "
                         + fmt(maxStableScale) + "x the learning rate for " + STABLE_STREAK + " healthy steps" : ""))));
     }
 

@@ -12,6 +12,12 @@ public enum EventKind {
     LOSS_SPIKE,
     /** Clipping has not stopped the norm from growing. */
     GROWTH,
+    /** The loss rose far above where the run started. */
+    RISE,
+    /** The run collapsed: the loss went flat at a level it does not leave and the gradients vanished. */
+    COLLAPSE,
+    /** The learning-rate scale was lowered without a rollback (persistent clipping folded into it). */
+    LR_CUT,
     /** A healthy snapshot of parameters and optimizer state was taken. */
     SNAPSHOT,
     /** The run was rolled back to a healthy snapshot. */

@@ -1,0 +1,86 @@
+package io.gradguard.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gradguard.core.GuardConfig;
+import io.gradguard.models.Variant;
+import io.gradguard.models.family.GeneratedScenario;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The three kinds of trouble the early-step, collapse and finite-instability rules exist for, each on a
+ * set-up of the generated family's tuning split (DJL, PyTorch engine): unguarded it goes wrong, and the
+ * default guard repairs it, in the same test. The oracle learning rates are those {@code OracleSearch}
+ * found for these seeds (the best point of an unguarded grid in factors of 2); the reference is re-measured
+ * here at that rate.
+ */
+class FamilyRescueTest {
+
+    @TempDir
+    Path dir;
+
+    private static GeneratedScenario setup(long seed, float oracleLr) {
+        return GeneratedScenario.of(seed).withOracle(oracleLr);
+    }
+
+    @Test
+    void anExplosionInTheFirstStepsIsSeenAndRolledBackToStepZero() {
+        // 11-layer tanh MLP, plain SGD at 35x its oracle rate, 150 steps
+        GeneratedScenario g = setup(1002, 0.2f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        assertThat(!Float.isFinite(unguarded) || unguarded >= 0.97 * g.constantLoss())
+                .as("unguarded %s, constant predictor %s", unguarded, g.constantLoss()).isTrue();
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("early.jsonl"));
+        List<JsonNode> rises = Train.events(guarded.lines(), "rise");
+        assertThat(rises).isNotEmpty();
+        assertThat(rises.get(0).path("step").asLong()).as("seen in the first steps").isLessThanOrEqualTo(5);
+        JsonNode rollback = Train.events(guarded.lines(), "rollback").get(0);
+        assertThat(rollback.path("to_step").asLong()).isZero();
+        assertThat(guarded.thrown()).isNull();
+        assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.5f * reference);
+    }
+
+    @Test
+    void aCollapseToAConstantPredictionIsRolledBack() {
+        // 7-layer leaky-ReLU MLP, Adam at 5.8x its oracle rate, 5 classes, 250 steps: one step blows up, then
+        // the network predicts a constant
+        GeneratedScenario g = setup(1048, 0.008f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        assertThat(unguarded).as("unguarded collapses, finite").isFinite();
+        assertThat(unguarded).as("at the constant predictor's %s", g.constantLoss()).isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("collapse.jsonl"));
+        assertThat(Train.events(guarded.lines(), "collapse")).isNotEmpty();
+        assertThat(Train.events(guarded.lines(), "rollback")).isNotEmpty();
+        assertThat(guarded.evalLoss()).isLessThan((float) (0.8 * g.constantLoss()));
+        assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.5f * reference);
+    }
+
+    @Test
+    void aFiniteClimbBackIsSeenAndTheRateLowered() {
+        // GRU, Adam at 69x its oracle rate with warm-up and cosine, 1000 steps: unguarded it stays finite but the
+        // loss climbs back up and ends far above the reference
+        GeneratedScenario g = setup(1055, 0.032f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        assertThat(unguarded).as("unguarded stays finite").isFinite();
+        assertThat(unguarded).as("unguarded vs reference %s", reference).isGreaterThanOrEqualTo(10 * reference);
+        // the reference solves the task: its loss is under 1% of the constant predictor's
+        double solved = 0.01 * g.constantLoss();
+        assertThat((double) reference).isLessThan(solved);
+        assertThat((double) unguarded).isGreaterThan(10 * solved);
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("climb.jsonl"));
+        assertThat(Train.events(guarded.lines(), "rise").stream().map(e -> e.path("detail").asText()))
+                .anySatisfy(d -> assertThat(d).contains("climbed to").contains("the best it had reached"));
+        assertThat(guarded.summary().lrScale()).isLessThan(0.5);
+        assertThat((double) guarded.evalLoss()).as("guarded solves the task too (reference %s)", reference).isLessThan(solved);
+    }
+}
