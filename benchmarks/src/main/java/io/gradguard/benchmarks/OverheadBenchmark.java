@@ -266,7 +266,15 @@ public final class OverheadBenchmark {
     }
 
     /** Replaces (or appends) the section starting with {@code heading} up to the next "## " heading. */
-    static void replaceSection(Path file, String heading, String section) {
+    /**
+     * Replaces the section that starts with {@code heading} (up to the next {@code ## } heading) in a
+     * Markdown file, or appends it.
+     *
+     * @param file the file (created when missing)
+     * @param heading the section's heading line
+     * @param section the new section, heading included
+     */
+    public static void replaceSection(Path file, String heading, String section) {
         try {
             String text = Files.exists(file) ? Files.readString(file) : "";
             int at = text.indexOf(heading + "\n");

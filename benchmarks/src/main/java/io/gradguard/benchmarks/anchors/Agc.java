@@ -19,6 +19,8 @@ import java.util.List;
  */
 public final class Agc implements ScenarioRun.Stepper {
 
+    private long clipped;
+
     private final float lambda;
     private final float eps;
 
@@ -63,6 +65,7 @@ public final class Agc implements ScenarioRun.Stepper {
      * @param trainer the trainer, after backward
      */
     public void clip(Trainer trainer) {
+        boolean any = false;
         List<Pair<String, Parameter>> params = new ArrayList<>();
         for (Pair<String, Parameter> p : trainer.getModel().getBlock().getParameters()) {
             if (p.getValue().requiresGradient()) {
@@ -88,7 +91,20 @@ public final class Agc implements ScenarioRun.Stepper {
                     NDArray factor = NDArrays.where(keep, ones, scale)) {
                 // g where the unit is within bounds, g * max/||g|| where not: one in-place multiply
                 g.muli(factor);
+                if (!any) {
+                    try (NDArray all = keep.all()) {
+                        any = !all.getBoolean();
+                    }
+                }
             }
         }
+        if (any) {
+            clipped++;
+        }
+    }
+
+    /** @return how many steps had at least one unit clipped */
+    public long clipped() {
+        return clipped;
     }
 }

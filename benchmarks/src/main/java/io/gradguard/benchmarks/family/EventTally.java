@@ -1,0 +1,37 @@
+package io.gradguard.benchmarks.family;
+
+import io.gradguard.core.event.EventKind;
+import io.gradguard.core.event.GuardEvent;
+import io.gradguard.core.event.GuardListener;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Counts what GradGuard logged in one run: events by kind, and the steps its rollbacks threw away. */
+final class EventTally implements GuardListener {
+
+    private final Map<EventKind, Integer> kinds = new EnumMap<>(EventKind.class);
+    private long redone;
+
+    @Override
+    public void onEvent(GuardEvent e) {
+        if (e.kind() == EventKind.SNAPSHOT) {
+            return;
+        }
+        kinds.merge(e.kind(), 1, Integer::sum);
+        if (e.kind() == EventKind.ROLLBACK && e.data().get("from_step") instanceof Number from
+                && e.data().get("to_step") instanceof Number to) {
+            redone += from.longValue() - to.longValue();
+        }
+    }
+
+    /** @return steps whose progress a rollback threw away */
+    long redone() {
+        return redone;
+    }
+
+    /** @return {@code kind:count} pairs joined by {@code ;} */
+    String text() {
+        return kinds.entrySet().stream().map(e -> e.getKey().key() + ":" + e.getValue()).collect(Collectors.joining(";"));
+    }
+}
