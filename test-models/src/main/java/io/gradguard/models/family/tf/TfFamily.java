@@ -164,8 +164,12 @@ public final class TfFamily {
         }
         Operand<TFloat32> loss;
         if (cls) {
+            // cross-entropy from log-softmax and one-hot labels: TensorFlow's C++ gradients have no entry for the
+            // fused sparse op
             Operand<TInt32> labels = tf.reshape(tf.dtypes.cast(y, TInt32.class), tf.constant(new int[] {-1}));
-            loss = tf.withName("loss").math.mean(tf.nn.sparseSoftmaxCrossEntropyWithLogits(h, labels).loss(), tf.constant(0));
+            Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(s.outputs()), tf.constant(1f), tf.constant(0f));
+            Operand<TFloat32> picked = tf.reduceSum(tf.math.mul(oneHot, tf.nn.logSoftmax(h)), tf.constant(1));
+            loss = tf.withName("loss").math.neg(tf.math.mean(picked, tf.constant(0)));
         } else {
             // half the mean squared error, as DJL's L2 loss
             loss = tf.withName("loss").math.mul(tf.constant(0.5f),
