@@ -15,7 +15,7 @@ import io.gradguard.djl.internal.TrainingSnapshot;
  * the rate for nothing; so the test is on the smoothed loss (EMA 0.9): a rise of more than 4% in one step
  * means the batch loss jumped about 40% above the recent level. A non-finite loss is a rise.
  */
-public final class BoldDriver extends LrScaled {
+public final class BoldDriver extends LrScaled implements AutoCloseable {
 
     static final double RISE = 1.04;
     static final double CUT = 0.5;
@@ -61,6 +61,7 @@ public final class BoldDriver extends LrScaled {
     }
 
     /** Frees the copy. */
+    @Override
     public void close() {
         if (beforeLast != null) {
             beforeLast.close();

@@ -13,7 +13,7 @@ import io.gradguard.models.ScenarioRun;
  * same hook GradGuard uses) and counts how often the scale changed, so that a change on a healthy run
  * counts as a false alarm.
  */
-abstract class LrScaled implements ScenarioRun.Stepper {
+public abstract class LrScaled implements ScenarioRun.Stepper {
 
     private static final NDIndex ALL = new NDIndex("...");
 

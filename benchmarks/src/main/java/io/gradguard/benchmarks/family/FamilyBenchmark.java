@@ -33,7 +33,8 @@ import java.util.Map;
  * (GradGuard overrides, for tuning on the tuning split), {@code --oracles=FILE} (cache of oracle searches),
  * {@code --rows=FILE} (the per-run CSV; default {@code family-<split>.csv} beside the Markdown file),
  * {@code --report=FILE} (only re-report an existing CSV), a {@code .md} path (the section of RESULTS.md to
- * write), {@code --smoke} (three short set-ups, one worker, no files).
+ * write), {@code --smoke} (three short set-ups, one worker, no files), {@code --tf-count=N} TensorFlow
+ * set-ups (default 16), {@code --sweep=CFG|CFG|...} (see {@link FamilySweep}).
  */
 public final class FamilyBenchmark {
 
@@ -72,6 +73,10 @@ public final class FamilyBenchmark {
         Path oracles = opt.containsKey("oracles") ? Path.of(opt.get("oracles")) : null;
         if (opt.containsKey("worker")) {
             worker(opt, policies, twins, oracles, config);
+            return;
+        }
+        if (opt.containsKey("sweep")) {
+            FamilySweep.run(opt, md);
             return;
         }
         Split split = switch (opt.getOrDefault("split", "held-out")) {
@@ -245,7 +250,7 @@ public final class FamilyBenchmark {
         System.err.println(sb.append(String.format(Locale.ROOT, " (%.0f s)", secs)));
     }
 
-    private static List<FamilyRow> runInWorkers(List<String> items, int workers, Map<String, String> opt)
+    static List<FamilyRow> runInWorkers(List<String> items, int workers, Map<String, String> opt)
             throws IOException, InterruptedException {
         // longest first onto the least loaded worker, by an estimate of the set-up's cost
         List<String> sorted = new ArrayList<>(items);

@@ -5,6 +5,7 @@ import io.gradguard.benchmarks.anchors.Agc;
 import io.gradguard.benchmarks.anchors.AutoClip;
 import io.gradguard.benchmarks.anchors.BoldDriver;
 import io.gradguard.benchmarks.anchors.GlobalNormClipper;
+import io.gradguard.benchmarks.anchors.LrScaled;
 import io.gradguard.benchmarks.anchors.NormRule;
 import io.gradguard.benchmarks.anchors.ReduceLrOnPlateau;
 import io.gradguard.benchmarks.anchors.ZClip;
@@ -84,25 +85,7 @@ public interface FamilyPolicy {
 
     /** @return the bold driver */
     static FamilyPolicy boldDriver() {
-        return new FamilyPolicy() {
-            @Override
-            public String key() {
-                return "bold-driver";
-            }
-
-            @Override
-            public Outcome run(GeneratedScenario g, float lr) {
-                long t0 = System.nanoTime();
-                BoldDriver b = new BoldDriver();
-                try (ScenarioRun run = g.open(lr); Trainer t = run.newTrainer()) {
-                    run.trainByHand(t, b);
-                    float loss = run.evalLoss(t);
-                    return new Outcome(loss, false, b.rejected(), 0, 0, b.scale(), (System.nanoTime() - t0) / 1e9);
-                } finally {
-                    b.close();
-                }
-            }
-        };
+        return simple("bold-driver", BoldDriver::new, s -> ((BoldDriver) s).rejected());
     }
 
     /**
@@ -153,8 +136,16 @@ public interface FamilyPolicy {
                 try (ScenarioRun run = g.open(lr); Trainer t = run.newTrainer()) {
                     run.trainByHand(t, s);
                     float loss = run.evalLoss(t);
-                    double scale = s instanceof ReduceLrOnPlateau p ? p.scale() : 1.0;
+                    double scale = s instanceof LrScaled l ? l.scale() : 1.0;
                     return new Outcome(loss, false, interventions.applyAsLong(s), 0, 0, scale, (System.nanoTime() - t0) / 1e9);
+                } finally {
+                    if (s instanceof AutoCloseable c) {
+                        try {
+                            c.close();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
                 }
             }
         };

@@ -59,9 +59,21 @@ public final class OracleSearch {
      * @return the oracle
      */
     public static Result search(GeneratedScenario g) {
+        return search(g.nominalLr(), lr -> train(g, lr));
+    }
+
+    /**
+     * The walk on the grid {@code nominal x 2^k}, for any engine: start at the nominal rate, move to the
+     * better neighbour, stop when the best point has a worse (or diverged) point on both sides.
+     *
+     * @param nominal the rate the grid is centred on
+     * @param train trains one unguarded run at a rate and returns its final loss (NaN when it diverged)
+     * @return the oracle
+     */
+    public static Result search(float nominal, java.util.function.Function<Float, Float> train) {
         TreeMap<Integer, Float> byExp = new TreeMap<>();
         java.util.function.IntFunction<Double> at = k -> {
-            Float v = byExp.computeIfAbsent(k, e -> train(g, lr(g, e)));
+            Float v = byExp.computeIfAbsent(k, e -> train.apply(lr(nominal, e)));
             return Float.isFinite(v) ? v : Double.POSITIVE_INFINITY;
         };
         int best = 0;
@@ -79,11 +91,11 @@ public final class OracleSearch {
             }
         }
         Map<Float, Float> grid = new TreeMap<>();
-        byExp.forEach((k, v) -> grid.put(lr(g, k), v));
-        return new Result(lr(g, best), byExp.get(best), Collections.unmodifiableMap(grid));
+        byExp.forEach((k, v) -> grid.put(lr(nominal, k), v));
+        return new Result(lr(nominal, best), byExp.get(best), Collections.unmodifiableMap(grid));
     }
 
-    private static float lr(GeneratedScenario g, int exp) {
-        return (float) (g.nominalLr() * Math.pow(2, exp));
+    private static float lr(float nominal, int exp) {
+        return (float) (nominal * Math.pow(2, exp));
     }
 }

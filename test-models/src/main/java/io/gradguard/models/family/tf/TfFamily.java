@@ -285,25 +285,9 @@ public final class TfFamily {
      * @return {oracle learning rate, its loss}
      */
     public static float[] oracle(Setup s, ScenarioData d) {
-        java.util.TreeMap<Integer, Float> byExp = new java.util.TreeMap<>();
-        java.util.function.IntToDoubleFunction at = k -> {
-            Float v = byExp.computeIfAbsent(k, e -> trainUnguarded(s, d, (float) (nominalLr(s) * Math.pow(2, e))));
-            return Float.isFinite(v) ? v : Double.POSITIVE_INFINITY;
-        };
-        int best = 0;
-        while (true) {
-            double here = at.applyAsDouble(best);
-            double up = best < 8 ? at.applyAsDouble(best + 1) : Double.POSITIVE_INFINITY;
-            double down = best > -10 ? at.applyAsDouble(best - 1) : Double.POSITIVE_INFINITY;
-            if (up < here && up <= down) {
-                best++;
-            } else if (down < here) {
-                best--;
-            } else {
-                break;
-            }
-        }
-        return new float[] {(float) (nominalLr(s) * Math.pow(2, best)), byExp.get(best)};
+        io.gradguard.models.family.OracleSearch.Result r =
+                io.gradguard.models.family.OracleSearch.search(nominalLr(s), lr -> trainUnguarded(s, d, lr));
+        return new float[] {r.lr(), r.loss()};
     }
 
     /**
