@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The three kinds of trouble the early-step, collapse and finite-instability rules exist for, each on a
+ * The kinds of trouble the early-step, collapse and finite-instability rules exist for (an explosion in the first
+ * steps, a collapse to a constant prediction, a finite climb-back, a finite oscillation at a high loss), each on a
  * set-up of the generated family's tuning split (DJL, PyTorch engine): unguarded it goes wrong, and the
  * default guard repairs it, in the same test. The oracle learning rates are those {@code OracleSearch}
  * found for these seeds (the best point of an unguarded grid in factors of 2); the reference is re-measured
@@ -82,5 +83,47 @@ class FamilyRescueTest {
                 .anySatisfy(d -> assertThat(d).contains("climbed to").contains("the best it had reached"));
         assertThat(guarded.summary().lrScale()).isLessThan(0.5);
         assertThat((double) guarded.evalLoss()).as("guarded solves the task too (reference %s)", reference).isLessThan(solved);
+    }
+
+    @Test
+    void aFiniteOscillationAtAHighLossIsSeenAndTheRateLowered() {
+        // one-layer GRU, plain SGD at 3.4x its oracle rate with warm-up and cosine, 6 classes, 200 steps: the loss
+        // leaves its start at step 5 and swings between 5x and 16x its first value for over 100 steps, gradient
+        // bursts of 10^4, never a non-finite value
+        GeneratedScenario g = setup(1033, 1.6f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        // the same run recorded step by step: monitor measures and never acts, so it ends exactly where unguarded does
+        Train.Result watched = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set("policy", "monitor", "test").build(),
+                dir.resolve("oscillation-unguarded.jsonl"));
+        assertThat(watched.evalLoss()).isEqualTo(unguarded);
+        List<JsonNode> steps = Train.ofType(watched.lines(), "step");
+        double first = steps.get(0).path("loss").asDouble();
+        int high = 0;
+        int turns = 0;
+        double maxNorm = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            double loss = steps.get(i).path("loss").asDouble();
+            assertThat(loss).as("step %d", i).isFinite();
+            maxNorm = Math.max(maxNorm, steps.get(i).path("grad_norm").asDouble());
+            if (loss > 3 * first) {
+                high++;
+                if (i >= 2) {
+                    double d1 = loss - steps.get(i - 1).path("loss").asDouble();
+                    double d0 = steps.get(i - 1).path("loss").asDouble() - steps.get(i - 2).path("loss").asDouble();
+                    turns += d0 * d1 < 0 ? 1 : 0;
+                }
+            }
+        }
+        assertThat(high).as("steps above 3x the first loss").isGreaterThanOrEqualTo(50);
+        assertThat(turns).as("up/down turns while high").isGreaterThanOrEqualTo(25);
+        assertThat(maxNorm).as("largest gradient norm, finite").isFinite().isGreaterThan(1000);
+        assertThat(unguarded).as("unguarded vs reference %s", reference).isGreaterThanOrEqualTo(2 * reference);
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("oscillation.jsonl"));
+        assertThat(Train.events(guarded.lines(), "rise")).isNotEmpty();
+        assertThat(Train.events(guarded.lines(), "rollback")).isNotEmpty();
+        assertThat(guarded.summary().lrScale()).isLessThan(1.0);
+        assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.1f * reference);
     }
 }

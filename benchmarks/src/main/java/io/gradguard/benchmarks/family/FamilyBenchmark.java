@@ -364,6 +364,13 @@ public final class FamilyBenchmark {
         report.goals().lines().forEach(l -> sb.append(l).append('\n'));
         sb.append("\nMedian ratio by architecture (exploding twins):\n\n");
         sb.append(report.byArchitecture(List.of("none", "fixed-norm-1.0", "clip-p90", FamilyReport.AUTO)));
+        sb.append("\nBy engine (exploding twins; AGC needs per-parameter updates and runs on DJL only):\n\n");
+        sb.append(report.byEngine());
+        String losses = report.autoLosses();
+        if (!losses.isEmpty()) {
+            sb.append("\nWhere GradGuard `auto` failed or ended above 2x (its events; the best anchor on the same set-up):\n\n")
+                    .append(losses);
+        }
         return sb.toString();
     }
 }

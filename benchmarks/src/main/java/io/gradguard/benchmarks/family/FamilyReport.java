@@ -226,6 +226,61 @@ public final class FamilyReport {
         return sb.toString();
     }
 
+    /**
+     * Per engine: each policy's median ratio, share within 1.5x and failures over that engine's exploding twins
+     * (AGC runs on DJL only, so its line over all set-ups is a DJL line).
+     *
+     * @return a Markdown table
+     */
+    public String byEngine() {
+        List<String> engines = exploding.values().stream().map(r -> r.values().iterator().next().engine()).distinct().sorted().toList();
+        StringBuilder sb = new StringBuilder("| policy |");
+        for (String e : engines) {
+            long n = exploding.values().stream().filter(r -> r.values().iterator().next().engine().equals(e)).count();
+            sb.append(' ').append(e).append(" (").append(n).append(") median | within 1.5x | failed |");
+        }
+        sb.append("\n|---|").append("---|---|---|".repeat(engines.size())).append('\n');
+        for (String p : policies) {
+            sb.append("| `").append(p).append("` |");
+            for (String e : engines) {
+                List<Double> r = exploding.values().stream().filter(m -> m.containsKey(p))
+                        .map(m -> m.get(p)).filter(x -> x.engine().equals(e)).map(FamilyRow::ratio).toList();
+                if (r.isEmpty()) {
+                    sb.append(" — | — | — |");
+                    continue;
+                }
+                double med = median(r);
+                long within = r.stream().filter(v -> v <= 1.5).count();
+                long failed = r.stream().filter(v -> v.isInfinite()).count();
+                sb.append(' ').append(Double.isInfinite(med) ? "failed" : fmt(med) + "x").append(" | ")
+                        .append(pct((double) within / r.size())).append(" | ").append(failed).append(" |");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The set-ups where GradGuard failed or ended above 2x, with the best anchor on each.
+     *
+     * @return a Markdown list, empty when there are none
+     */
+    public String autoLosses() {
+        StringBuilder sb = new StringBuilder();
+        for (Map<String, FamilyRow> row : exploding.values()) {
+            FamilyRow a = row.get(AUTO);
+            if (a == null || a.ratio() <= 2.0) {
+                continue;
+            }
+            FamilyRow best = row.values().stream().filter(r -> !r.policy().equals(AUTO) && !r.policy().equals("none"))
+                    .min(Comparator.comparingDouble(FamilyRow::ratio)).orElse(null);
+            sb.append(String.format(Locale.ROOT, "- `%s` x%.1f: %s%s; best anchor %s%n", a.setup(), a.multiplier(),
+                    a.failed() ? a.result() : fmt(a.ratio()) + "x", a.events().isEmpty() ? "" : " (" + a.events() + ")",
+                    best == null ? "none" : "`" + best.policy() + "` " + (best.failed() ? best.result() : fmt(best.ratio()) + "x")));
+        }
+        return sb.toString();
+    }
+
     /** @return the exploding twins' rows, per set-up and policy */
     public Map<String, Map<String, FamilyRow>> exploding() {
         return exploding;
