@@ -1,6 +1,8 @@
 package io.gradguard.benchmarks.family;
 
+import io.gradguard.core.event.EventKind;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -279,6 +281,39 @@ public final class FamilyReport {
                     best == null ? "none" : "`" + best.policy() + "` " + (best.failed() ? best.result() : fmt(best.ratio()) + "x")));
         }
         return sb.toString();
+    }
+
+    /**
+     * GradGuard's false alarms on the healthy twins, signal by signal: in how many healthy twins each kind of
+     * event fired ({@code rise} covers both loss rules: above the first loss, and climbed back from the best).
+     *
+     * @return a Markdown table, one column per signal
+     */
+    public String healthyAlarms() {
+        List<EventKind> kinds = Arrays.stream(EventKind.values())
+                .filter(k -> k != EventKind.SNAPSHOT && k != EventKind.WARNING)
+                .toList();
+        int n = 0;
+        Map<String, Integer> fired = new LinkedHashMap<>();
+        for (Map<String, FamilyRow> row : healthy.values()) {
+            FamilyRow a = row.get(AUTO);
+            if (a == null) {
+                continue;
+            }
+            n++;
+            for (String kv : a.events().split(";")) {
+                if (!kv.isEmpty()) {
+                    fired.merge(kv.substring(0, kv.indexOf(':') < 0 ? kv.length() : kv.indexOf(':')), 1, Integer::sum);
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder("| signal |");
+        kinds.forEach(k -> sb.append(" `").append(k.key()).append("` |"));
+        sb.append("\n|---|").append("---|".repeat(kinds.size())).append("\n| healthy twins where it fired |");
+        for (EventKind k : kinds) {
+            sb.append(' ').append(fired.getOrDefault(k.key(), 0)).append(" of ").append(n).append(" |");
+        }
+        return sb.append('\n').toString();
     }
 
     /** @return the exploding twins' rows, per set-up and policy */

@@ -37,6 +37,7 @@ class FamilySmokeTest {
             assertThat(table).contains("| `" + p.key() + "` |");
         }
         assertThat(report.goals().lines()).hasSize(6);
+        assertThat(report.healthyAlarms()).contains("| healthy twins where it fired |").contains("`rise`", "`collapse`", "`lr_cut`");
         assertThat(FamilyChart.svg(report, "tuning")).startsWith("<svg").contains("GradGuard auto").endsWith("</svg>\n");
         // the CSV keeps 6 significant digits: a parsed row writes the same line back
         for (FamilyRow r : rows) {
