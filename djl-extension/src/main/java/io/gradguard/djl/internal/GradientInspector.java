@@ -18,7 +18,8 @@ import java.util.List;
  * Measures a trainer's gradients where they live. Per parameter it takes the L2 norm of the logical
  * gradient (summed over the trainer's devices, as DJL's parameter server does), optionally the weight
  * norm, and the batch loss; it stacks all these scalars into one vector on the first parameter's device
- * and copies that vector to the host once: a single device-to-host transfer per step. All temporaries
+ * and copies that vector to the host once: a single device-to-host transfer per step (a second one only on a
+ * step where a float32 norm overflowed, to tell a huge finite gradient from a non-finite one). All temporaries
  * live in a sub-manager closed before returning.
  */
 public final class GradientInspector {
@@ -108,6 +109,7 @@ public final class GradientInspector {
         }
         try (NDManager scope = owner.newSubManager(dev0)) {
             NDList parts = new NDList(n + 1 + (withWeights ? n : 0));
+            NDArray[] summed = new NDArray[n];
             for (int i = 0; i < n; i++) {
                 NDArray[] arrays = copies(i);
                 NDArray g = scoped(scope, arrays[0].getGradient());
@@ -115,6 +117,7 @@ public final class GradientInspector {
                     NDArray gd = scoped(scope, arrays[d].getGradient());
                     g = scoped(scope, g.add(scoped(scope, gd.toDevice(dev0, true))));
                 }
+                summed[i] = g;
                 parts.add(asScalar(scope, g.norm(), dev0));
             }
             boolean hasLoss = loss != null;
@@ -132,6 +135,7 @@ public final class GradientInspector {
             for (int i = 0; i < n; i++) {
                 grads[i] = host[i];
             }
+            remeasureOverflows(scope, summed, grads, dev0);
             double lossValue = hasLoss ? host[n] : Double.NaN;
             double[] weights = null;
             if (withWeights) {
@@ -143,6 +147,43 @@ public final class GradientInspector {
             }
             return new Measurement(grads, lossValue, weights);
         }
+    }
+
+    /**
+     * A float32 norm is infinite when the sum of the squares overflows, even if every element is finite (an
+     * element above about 1.8e19 is enough). Only a NaN or infinite element makes a gradient non-finite, so for
+     * each norm that came back non-finite this takes the norm again in float64 and asks whether any element is
+     * itself non-finite: one more host copy, on such steps only, and the real magnitude of a huge but finite
+     * gradient.
+     */
+    private void remeasureOverflows(NDManager scope, NDArray[] summed, double[] grads, Device dev0) {
+        List<Integer> suspects = new ArrayList<>();
+        for (int i = 0; i < grads.length; i++) {
+            if (!Double.isFinite(grads[i])) {
+                suspects.add(i);
+            }
+        }
+        if (suspects.isEmpty()) {
+            return;
+        }
+        NDList parts = new NDList(2 * suspects.size());
+        for (int i : suspects) {
+            NDArray g = summed[i];
+            parts.add(wide(scope, scoped(scope, scoped(scope, g.toType(DataType.FLOAT64, false)).norm()), dev0));
+            NDArray bad = scoped(scope, scoped(scope, g.isNaN()).logicalOr(scoped(scope, g.isInfinite())));
+            parts.add(wide(scope, scoped(scope, scoped(scope, bad.any()).toType(DataType.FLOAT64, false)), dev0));
+        }
+        double[] host = scoped(scope, NDArrays.stack(parts)).toDoubleArray();
+        hostReads++;
+        for (int k = 0; k < suspects.size(); k++) {
+            if (host[2 * k + 1] == 0 && Double.isFinite(host[2 * k])) {
+                grads[suspects.get(k)] = host[2 * k];
+            }
+        }
+    }
+
+    private static NDArray wide(NDManager scope, NDArray a, Device dev0) {
+        return a.getDevice().equals(dev0) ? a : scoped(scope, a.toDevice(dev0, false));
     }
 
     /**
