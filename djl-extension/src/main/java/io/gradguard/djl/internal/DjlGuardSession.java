@@ -39,6 +39,10 @@ public final class DjlGuardSession implements AutoCloseable {
 
     private Trainer trainer;
     private Trainer prepared;
+    /** the trainer whose preparation is complete: later {@link #prepare} calls for it return at once */
+    private Trainer settled;
+    private int preparations;
+    private final java.util.Set<String> warned = new java.util.HashSet<>();
     private GradientInspector inspector;
     private GatedParameterServer gate;
     private Optimizer optimizer;
@@ -111,15 +115,18 @@ public final class DjlGuardSession implements AutoCloseable {
 
     /**
      * Prepares a trainer as soon as it exists (before its parameters are initialized): gates its
-     * parameter server and stands in for DJL's divergence check. Idempotent.
+     * parameter server and stands in for DJL's divergence check. Idempotent, and cheap after the first call
+     * for a trainer: once the gate is in place (or not wanted), or the trainer has been inspected, later calls
+     * return at once, so a loop that calls it on every step pays nothing.
      *
      * @param t the trainer
      * @param useGate whether decisions go through the gated parameter server
      */
     public void prepare(Trainer t, boolean useGate) {
-        if (!guard.active()) {
+        if (!guard.active() || t == settled) {
             return;
         }
+        preparations++;
         if (t != prepared) {
             // a new trainer: its own parameter server and optimizer
             prepared = t;
@@ -158,6 +165,16 @@ public final class DjlGuardSession implements AutoCloseable {
                         + " has no learning-rate tracker field to scale");
             }
         }
+        // the parameter server may only exist once the parameters are initialized: keep trying until the gate is
+        // in place, or until the first inspection of this trainer (after which it never will be)
+        if (!useGate || gate != null || trainer == t) {
+            settled = t;
+        }
+    }
+
+    /** @return how many times {@link #prepare} did its work (not counting calls that returned at once) */
+    int preparations() {
+        return preparations;
     }
 
     private void standInForDivergenceCheck(Trainer t) {
@@ -367,6 +384,9 @@ public final class DjlGuardSession implements AutoCloseable {
     }
 
     private void warnOnce(String message) {
+        if (!warned.add(message)) {
+            return;
+        }
         if (trainer == null) {
             pendingWarnings.add(message);
         } else {
