@@ -1,5 +1,6 @@
 package io.gradguard.djl;
 
+import ai.djl.TrainingDivergedException;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +25,10 @@ final class Train {
     private Train() {}
 
     /** The outcome of one run. */
+    /**
+     * @param thrown the halt that ended the run: DJL's divergence check or GradGuard's (a
+     *     {@code TrainingDivergedException} either way); any other exception fails the test
+     */
     record Result(float evalLoss, RunSummary summary, Throwable thrown, Path log) {
 
         boolean diverged(float reference) {
@@ -53,7 +58,7 @@ final class Train {
                 Throwable thrown = null;
                 try {
                     run.fit(t);
-                } catch (RuntimeException e) {
+                } catch (TrainingDivergedException e) {
                     thrown = e;
                 }
                 return new Result(run.evalLoss(t), guard.summary(), thrown, log);
@@ -69,7 +74,7 @@ final class Train {
             Throwable thrown = null;
             try {
                 run.trainByHand(t, guard::step);
-            } catch (RuntimeException e) {
+            } catch (TrainingDivergedException e) {
                 thrown = e;
             }
             return new Result(run.evalLoss(t), guard.summary(), thrown, log);
