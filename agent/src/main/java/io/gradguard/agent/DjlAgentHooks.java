@@ -167,7 +167,12 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
         losses.remove();
     }
 
-    private void fail(Object trainer, Throwable t) {
+    /**
+     * Turns the guard off for one trainer after an internal error: one line on stderr, and the session's own
+     * fail-open path, which also disarms a clip or skip already armed on the trainer's gated parameter server
+     * (the agent has no after-step hook, so an armed scale would otherwise stay on every later step).
+     */
+    void fail(Object trainer, Throwable t) {
         Holder h = trainers.get(trainer);
         if (h == null) {
             h = new Holder();
@@ -176,6 +181,9 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
         if (!h.disabled) {
             h.disabled = true;
             System.err.println("GradGuard agent: internal error, this trainer runs unguarded from now on: " + t);
+            if (h.session != null) {
+                h.session.disable(t instanceof RuntimeException re ? re : new IllegalStateException(t));
+            }
         }
     }
 }
