@@ -149,6 +149,9 @@ class TfGuardTest {
                 .containsExactly(Action.STEP, Action.SKIP, Action.SKIP, Action.ROLLBACK);
     }
 
+    /** The in-graph stats vector of the last guarded {@link #deltaOfFirstLayer} step. */
+    private static double[] lastStats;
+
     /** Runs one step of plain SGD from the same start: bare, or guarded with a hand-fed plan. */
     private static float[] deltaOfFirstLayer(StepPlan plan, java.util.function.BiFunction<Graph, Float, Optimizer> optimizer) {
         try (TfMlpScenario.Model m = SC.build()) {
@@ -170,8 +173,18 @@ class TfGuardTest {
                 SC.trainData().next(xs, ys);
                 float[] before = read(s, m.variables.get(0));
                 try (TFloat64 p = fed == null ? null : TFloat64.vectorOf(plan.toArray())) {
-                    TfMlpScenario.run(s, m, xs, ys, (ss, r) -> fed == null ? r.addTarget(train).run()
-                            : r.feed(fed.plan(), p).addTarget(train).run());
+                    TfMlpScenario.run(s, m, xs, ys, (ss, r) -> {
+                        if (fed == null) {
+                            return r.addTarget(train).run();
+                        }
+                        Result res = r.feed(fed.plan(), p).addTarget(train).fetch(fed.stats()).run();
+                        TFloat64 st = (TFloat64) res.get(1);
+                        lastStats = new double[(int) st.size()];
+                        for (int i = 0; i < lastStats.length; i++) {
+                            lastStats[i] = st.getDouble(i);
+                        }
+                        return res;
+                    });
                 }
                 float[] after = read(s, m.variables.get(0));
                 float[] delta = new float[before.length];
@@ -214,19 +227,19 @@ class TfGuardTest {
                 assertThat(quarter[i]).isCloseTo(0.25f * unchanged[i], within(1e-6f + 1e-4f * Math.abs(unchanged[i])));
             }
         }
-        // clipping: SGD's update is linear in the gradient, so a clipped step is coef times the plain one
-        float[] bare = deltaOfFirstLayer(null, TfMlpScenario::sgd);
-        float[] clipped = deltaOfFirstLayer(plan(1e-3, 1.0), TfMlpScenario::sgd);
-        double ratio = 0;
+        // clipping: SGD's update is linear in the gradient, so a clipped step is coef times the plain one, and coef
+        // is PyTorch's clip_grad_norm_: threshold / (norm + 1e-6), from the graph's own norm. The threshold is
+        // 0.3 of this step's norm, so the clipped update stays well above float32 rounding of the weights.
+        float[] bare = deltaOfFirstLayer(plan(Double.POSITIVE_INFINITY, 1.0), TfMlpScenario::sgd);
+        int n = lastStats.length - 5;
+        double norm = lastStats[n];
+        assertThat(lastStats[n + 3]).as("no clip below an infinite threshold").isEqualTo(1.0);
+        float[] clipped = deltaOfFirstLayer(plan(0.3 * norm, 1.0), TfMlpScenario::sgd);
+        assertThat(lastStats[n]).as("same start, same norm").isEqualTo(norm);
+        double coef = lastStats[n + 3];
+        assertThat(coef).isCloseTo(0.3 * norm / (norm + 1e-6), within(1e-12));
         for (int i = 0; i < bare.length; i++) {
-            if (Math.abs(bare[i]) > 1e-6) {
-                ratio = clipped[i] / bare[i];
-                break;
-            }
-        }
-        assertThat(ratio).isGreaterThan(0).isLessThan(1);
-        for (int i = 0; i < bare.length; i++) {
-            assertThat((double) clipped[i]).isCloseTo(ratio * bare[i], within(1e-7 + 1e-4 * Math.abs(bare[i])));
+            assertThat((double) clipped[i]).as("weight %d", i).isCloseTo(coef * bare[i], within(1e-7 + 1e-3 * Math.abs(bare[i])));
         }
     }
 
