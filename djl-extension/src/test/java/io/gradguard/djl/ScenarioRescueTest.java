@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The foundation's promise on the real PyTorch engine: each scenario explodes without the guard and,
- * with the default {@link GradGuardListener}, ends finite within 2x of its tuned reference.
+ * with the default {@link GradGuardListener}, ends finite within 1.2x of its tuned reference (measured 0.86x, 0.95x
+ * and 0.94x).
  */
 class ScenarioRescueTest {
 
@@ -42,7 +43,7 @@ class ScenarioRescueTest {
         Train.Result guarded = Train.listener(s, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("run.jsonl"));
         assertThat(guarded.thrown()).isNull();
         assertThat(guarded.evalLoss()).as("%s guarded (%s)", s, guarded.summary())
-                .isFinite().isLessThanOrEqualTo(2 * reference);
+                .isFinite().isLessThanOrEqualTo(1.2f * reference);
         assertThat(guarded.summary().intervened()).isTrue();
         System.out.printf("%s: reference %.4f, unguarded %s, guarded %.4f (%s)%n",
                 s, reference, unguarded, guarded.evalLoss(), guarded.summary());

@@ -48,7 +48,8 @@ class TfGuardTest {
         assertThat(bare.firstNonFinite()).isGreaterThanOrEqualTo(0);
         assertThat(guarded.thrown()).isNull();
         assertThat(guarded.firstNonFinite()).isEqualTo(-1);
-        assertThat(guarded.evalLoss()).isFinite().isLessThan(2.5f * reference.evalLoss());
+        // measured 1.39x (one rollback to 0.3, re-warmed to 0.4); the bound leaves room for that, not for a 2x regression
+        assertThat(guarded.evalLoss()).isFinite().isLessThan(1.6f * reference.evalLoss());
         assertThat(guarded.summary().rollbacks()).isGreaterThanOrEqualTo(1);
         assertThat(guarded.mismatches()).isZero();
     }
