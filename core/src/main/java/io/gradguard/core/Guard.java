@@ -680,6 +680,21 @@ public final class Guard implements AutoCloseable {
         }
     }
 
+    /**
+     * Records that the update of a step the guard let through did not happen: the optimizer threw. The step's
+     * record says what the guard decided; this warning (with {@code failed_step}) says the update failed.
+     *
+     * @param step the step whose update threw
+     * @param error what the optimizer threw
+     */
+    public void stepFailed(long step, RuntimeException error) {
+        if (active()) {
+            eventThisStep = true;
+            publisher.event(new GuardEvent(step, EventKind.WARNING, "step " + step + ": the optimizer's update threw ("
+                    + error + "); that step was not applied", null, Map.of("failed_step", step)));
+        }
+    }
+
     private void event(long step, EventKind kind, String detail, String param) {
         eventThisStep = true;
         publisher.event(new GuardEvent(step, kind, detail, param));

@@ -114,6 +114,9 @@ public final class DjlGuard implements AutoCloseable {
         if (d.applies()) {
             try {
                 trainer.step();
+            } catch (RuntimeException e) {
+                session.updateFailed(e);
+                throw e;
             } finally {
                 session.stepDone();
             }

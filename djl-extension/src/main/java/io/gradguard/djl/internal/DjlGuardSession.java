@@ -42,6 +42,7 @@ public final class DjlGuardSession implements AutoCloseable {
     /** the trainer whose preparation is complete: later {@link #prepare} calls for it return at once */
     private Trainer settled;
     private int preparations;
+    private long failedStep = -1;
     private final java.util.Set<String> warned = new java.util.HashSet<>();
     private GradientInspector inspector;
     private GatedParameterServer gate;
@@ -146,6 +147,7 @@ public final class DjlGuardSession implements AutoCloseable {
                 GatedParameterServer g = new GatedParameterServer(server, actuator);
                 if (TrainerAccess.replaceParameterServer(store, g)) {
                     gate = g;
+                    gate.onUpdateFailure(this::updateFailed);
                 }
             }
             if (gate != null) {
@@ -373,6 +375,20 @@ public final class DjlGuardSession implements AutoCloseable {
             }
             case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
             case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason(), guard.diagnosis());
+        }
+    }
+
+    /**
+     * Records that the optimizer threw during the update of the step just inspected (once per step, however
+     * many parameters' updates threw).
+     *
+     * @param error what the optimizer threw
+     */
+    public void updateFailed(RuntimeException error) {
+        long s = Math.max(step - 1, 0);
+        if (s != failedStep) {
+            failedStep = s;
+            guard.stepFailed(s, error);
         }
     }
 

@@ -2,6 +2,7 @@ package io.gradguard.djl.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.ParameterServer;
+import java.util.function.Consumer;
 
 /**
  * Stands between a trainer's parameter store and its real {@link ParameterServer} so that the guard's
@@ -18,6 +19,7 @@ public final class GatedParameterServer implements ParameterServer {
     private final GradientActuator actuator;
     private volatile double pendingScale = 1.0;
     private volatile RescaleFold fold;
+    private volatile Consumer<RuntimeException> onFailure;
 
     /**
      * @param delegate the trainer's real server
@@ -69,8 +71,31 @@ public final class GatedParameterServer implements ParameterServer {
         delegate.init(parameterId, value);
     }
 
+    /**
+     * @param listener told when the wrapped server's update throws (the exception is rethrown after)
+     */
+    public void onUpdateFailure(Consumer<RuntimeException> listener) {
+        this.onFailure = listener;
+    }
+
     @Override
     public void update(String parameterId, NDArray[] grads, NDArray[] params) {
+        try {
+            gatedUpdate(parameterId, grads, params);
+        } catch (RuntimeException e) {
+            Consumer<RuntimeException> l = onFailure;
+            if (l != null) {
+                try {
+                    l.accept(e);
+                } catch (RuntimeException ignored) {
+                    // recording the failure must not hide it
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void gatedUpdate(String parameterId, NDArray[] grads, NDArray[] params) {
         double scale = pendingScale;
         if (scale == 0.0) {
             for (NDArray g : grads) {
