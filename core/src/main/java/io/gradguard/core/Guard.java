@@ -250,8 +250,15 @@ public final class Guard implements AutoCloseable {
             begun = true;
             if (config.log() != null) {
                 // opened only now, so that a guard that never sees a step leaves no file behind
-                ownedLog = new JsonlEventLog(config.log());
-                publisher.add(ownedLog);
+                try {
+                    ownedLog = new JsonlEventLog(config.log());
+                    publisher.add(ownedLog);
+                } catch (java.io.UncheckedIOException e) {
+                    // a log that cannot be opened costs the log, not the guard: one warning, and the run goes on
+                    org.slf4j.LoggerFactory.getLogger("io.gradguard").warn(
+                            "GradGuard: {} ({}); this run is guarded without an event log", e.getMessage(),
+                            e.getCause() == null ? "" : e.getCause().toString());
+                }
             }
             publisher.run(info, config);
         }
