@@ -508,9 +508,7 @@ public final class Guard implements AutoCloseable {
             String why = clipWindowCount + " of the last " + FOLD_WINDOW + " steps were clipped: learning-rate scale "
                     + fmt(before) + " -> " + fmt(after) + " instead of clipping on";
             resetClipWindow();
-            eventThisStep = true;
-            publisher.event(new GuardEvent(step, EventKind.LR_CUT, why, null,
-                    Map.of("lr_scale_before", before, "lr_scale", after)));
+            event(step, EventKind.LR_CUT, why, null, Map.of("lr_scale_before", before, "lr_scale", after));
         }
     }
 
@@ -652,8 +650,7 @@ public final class Guard implements AutoCloseable {
         data.put("lr_scale", after);
         data.put("skip_batches", skipRemaining);
         data.put("rollbacks", rollbacks);
-        eventThisStep = true;
-        publisher.event(new GuardEvent(step, EventKind.ROLLBACK, detail, firstBadParam, data));
+        event(step, EventKind.ROLLBACK, detail, firstBadParam, data);
         return Decision.rollback(after, detail);
     }
 
@@ -668,9 +665,7 @@ public final class Guard implements AutoCloseable {
         }
         String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, normDetector.typical(), maxHealthyNorm,
                 firstBadParam, schedule, stable.largest(), advice.toString());
-        eventThisStep = true;
-        publisher.event(new GuardEvent(step, EventKind.ABORT, diagnosis, firstBadParam,
-                Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale())));
+        event(step, EventKind.ABORT, diagnosis, firstBadParam, Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale()));
         return Decision.abort(diagnosis);
     }
 
@@ -696,15 +691,19 @@ public final class Guard implements AutoCloseable {
      */
     public void stepFailed(long step, RuntimeException error) {
         if (active()) {
-            eventThisStep = true;
-            publisher.event(new GuardEvent(step, EventKind.WARNING, "step " + step + ": the optimizer's update threw ("
-                    + error + "); that step was not applied", null, Map.of("failed_step", step)));
+            event(step, EventKind.WARNING, "step " + step + ": the optimizer's update threw (" + error
+                    + "); that step was not applied", null, Map.of("failed_step", step));
         }
     }
 
     private void event(long step, EventKind kind, String detail, String param) {
         eventThisStep = true;
         publisher.event(new GuardEvent(step, kind, detail, param));
+    }
+
+    private void event(long step, EventKind kind, String detail, String param, Map<String, Object> data) {
+        eventThisStep = true;
+        publisher.event(new GuardEvent(step, kind, detail, param, data));
     }
 
     private String nonFiniteParams(double[] norms) {

@@ -208,9 +208,9 @@ public final class FamilyReport {
      */
     public String byArchitecture(List<String> shown) {
         Map<String, List<Map<String, FamilyRow>>> byArch = exploding.values().stream()
-                .collect(Collectors.groupingBy(r -> r.values().iterator().next().engine().equals("tf")
-                        ? "tf-" + r.values().iterator().next().optimizer().toLowerCase(Locale.ROOT)
-                        : r.values().iterator().next().arch().toLowerCase(Locale.ROOT), TreeMap::new, Collectors.toList()));
+                .collect(Collectors.groupingBy(r -> any(r).engine().equals("tf")
+                        ? "tf-" + any(r).optimizer().toLowerCase(Locale.ROOT)
+                        : any(r).arch().toLowerCase(Locale.ROOT), TreeMap::new, Collectors.toList()));
         StringBuilder sb = new StringBuilder("| architecture | set-ups |");
         shown.forEach(p -> sb.append(" `").append(p).append("` |"));
         sb.append("\n|---|---|").append("---|".repeat(shown.size())).append('\n');
@@ -235,10 +235,10 @@ public final class FamilyReport {
      * @return a Markdown table
      */
     public String byEngine() {
-        List<String> engines = exploding.values().stream().map(r -> r.values().iterator().next().engine()).distinct().sorted().toList();
+        List<String> engines = exploding.values().stream().map(r -> any(r).engine()).distinct().sorted().toList();
         StringBuilder sb = new StringBuilder("| policy |");
         for (String e : engines) {
-            long n = exploding.values().stream().filter(r -> r.values().iterator().next().engine().equals(e)).count();
+            long n = exploding.values().stream().filter(r -> any(r).engine().equals(e)).count();
             sb.append(' ').append(e).append(" (").append(n).append(") median | within 1.5x | failed |");
         }
         sb.append("\n|---|").append("---|---|---|".repeat(engines.size())).append('\n');
@@ -303,7 +303,7 @@ public final class FamilyReport {
             n++;
             for (String kv : a.events().split(";")) {
                 if (!kv.isEmpty()) {
-                    fired.merge(kv.substring(0, kv.indexOf(':') < 0 ? kv.length() : kv.indexOf(':')), 1, Integer::sum);
+                    fired.merge(kv.split(":")[0], 1, Integer::sum);
                 }
             }
         }
@@ -314,6 +314,11 @@ public final class FamilyReport {
             sb.append(' ').append(fired.getOrDefault(k.key(), 0)).append(" of ").append(n).append(" |");
         }
         return sb.append('\n').toString();
+    }
+
+    /** Any row of one set-up's policies: they share the set-up's fields (engine, architecture, optimizer). */
+    private static FamilyRow any(Map<String, FamilyRow> setup) {
+        return setup.values().iterator().next();
     }
 
     /** @return the exploding twins' rows, per set-up and policy */

@@ -169,9 +169,9 @@ public final class GradientInspector {
         NDList parts = new NDList(2 * suspects.size());
         for (int i : suspects) {
             NDArray g = summed[i];
-            parts.add(wide(scope, scoped(scope, scoped(scope, g.toType(DataType.FLOAT64, false)).norm()), dev0));
+            parts.add(onDevice(scope, scoped(scope, scoped(scope, g.toType(DataType.FLOAT64, false)).norm()), dev0));
             NDArray bad = scoped(scope, scoped(scope, g.isNaN()).logicalOr(scoped(scope, g.isInfinite())));
-            parts.add(wide(scope, scoped(scope, scoped(scope, bad.any()).toType(DataType.FLOAT64, false)), dev0));
+            parts.add(onDevice(scope, scoped(scope, scoped(scope, bad.any()).toType(DataType.FLOAT64, false)), dev0));
         }
         double[] host = scoped(scope, NDArrays.stack(parts)).toDoubleArray();
         hostReads++;
@@ -182,7 +182,7 @@ public final class GradientInspector {
         }
     }
 
-    private static NDArray wide(NDManager scope, NDArray a, Device dev0) {
+    private static NDArray onDevice(NDManager scope, NDArray a, Device dev0) {
         return a.getDevice().equals(dev0) ? a : scoped(scope, a.toDevice(dev0, false));
     }
 
@@ -233,10 +233,7 @@ public final class GradientInspector {
     }
 
     private static NDArray asScalar(NDManager scope, NDArray a, Device dev0) {
-        scoped(scope, a);
-        if (!a.getDevice().equals(dev0)) {
-            a = scoped(scope, a.toDevice(dev0, false));
-        }
+        a = onDevice(scope, scoped(scope, a), dev0);
         if (a.getDataType() != DataType.FLOAT32) {
             a = scoped(scope, a.toType(DataType.FLOAT32, false));
         }

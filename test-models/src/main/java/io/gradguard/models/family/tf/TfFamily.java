@@ -2,6 +2,7 @@ package io.gradguard.models.family.tf;
 
 import io.gradguard.models.ScenarioData;
 import io.gradguard.models.family.FamilyData;
+import io.gradguard.models.family.OracleSearch;
 import io.gradguard.models.family.Setup;
 import io.gradguard.models.family.Setup.Act;
 import io.gradguard.models.family.Setup.Arch;
@@ -285,8 +286,7 @@ public final class TfFamily {
      * @return {oracle learning rate, its loss}
      */
     public static float[] oracle(Setup s, ScenarioData d) {
-        io.gradguard.models.family.OracleSearch.Result r =
-                io.gradguard.models.family.OracleSearch.search(nominalLr(s), lr -> trainUnguarded(s, d, lr));
+        OracleSearch.Result r = OracleSearch.search(nominalLr(s), lr -> trainUnguarded(s, d, lr));
         return new float[] {r.lr(), r.loss()};
     }
 
