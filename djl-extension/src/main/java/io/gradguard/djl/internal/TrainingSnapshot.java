@@ -80,15 +80,18 @@ public final class TrainingSnapshot implements AutoCloseable {
      */
     public void take(long atStep) {
         for (int i = 0; i < params.length; i++) {
-            NDArray src = inspector.copies(i)[0];
-            if (!onHost && params[i] != null && params[i].getShape().equals(src.getShape())
-                    && params[i].getDevice().equals(src.getDevice())) {
-                params[i].set(ALL, src);
-            } else {
-                if (params[i] != null) {
-                    params[i].close();
+            // read through a view outside autograd: under an open GradientCollector a plain copy of a
+            // parameter would join the graph
+            try (NDArray src = inspector.copies(i)[0].stopGradient()) {
+                if (!onHost && params[i] != null && params[i].getShape().equals(src.getShape())
+                        && params[i].getDevice().equals(src.getDevice())) {
+                    params[i].set(ALL, src);
+                } else {
+                    if (params[i] != null) {
+                        params[i].close();
+                    }
+                    params[i] = copy(src);
                 }
-                params[i] = copy(src);
             }
         }
         for (Object old : optimizerState.values()) {
@@ -121,10 +124,10 @@ public final class TrainingSnapshot implements AutoCloseable {
         for (int i = 0; i < params.length; i++) {
             for (NDArray target : inspector.copies(i)) {
                 if (params[i].getDevice().equals(target.getDevice())) {
-                    target.set(ALL, params[i]);
+                    assign(target, params[i]);
                 } else {
                     try (NDArray moved = params[i].toDevice(target.getDevice(), true)) {
-                        target.set(ALL, moved);
+                        assign(target, moved);
                     }
                 }
             }
@@ -204,6 +207,17 @@ public final class TrainingSnapshot implements AutoCloseable {
             collect(v, out);
         }
         return out;
+    }
+
+    /**
+     * Writes {@code value} into a parameter in place, through a view outside autograd: a parameter is a leaf that
+     * requires gradients, and PyTorch refuses in-place writes to one while gradients are recorded (a loop that
+     * calls the guard inside its {@code GradientCollector}'s try block).
+     */
+    private static void assign(NDArray parameter, NDArray value) {
+        try (NDArray view = parameter.stopGradient()) {
+            view.set(ALL, value);
+        }
     }
 
     private NDArray copy(NDArray src) {
