@@ -31,7 +31,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
     private final long installMs;
     private final Map<Object, Holder> trainers = Collections.synchronizedMap(new WeakHashMap<>());
     private final ThreadLocal<Deque<NDArray>> losses = ThreadLocal.withInitial(ArrayDeque::new);
-    private final AtomicInteger created = new AtomicInteger();
+    private final AtomicInteger created;
 
     /** Per-trainer state. */
     private static final class Holder {
@@ -41,8 +41,33 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
     }
 
     DjlAgentHooks(AgentConfig config, long installMs) {
+        this(config, installMs, new AtomicInteger());
+    }
+
+    /**
+     * @param config the agent's configuration
+     * @param installMs the agent's installation time, for the log header
+     * @param created the count of trainers guarded so far in this JVM, which numbers their logs (shared by the
+     *     guards of every class loader's DJL, so that two of them never write the same log)
+     */
+    DjlAgentHooks(AgentConfig config, long installMs, AtomicInteger created) {
         this.config = config;
         this.installMs = installMs;
+        this.created = created;
+    }
+
+    /**
+     * The guard of a DJL outside the system class loader, called reflectively by {@link DjlHooksRouter} on this
+     * class as a {@link GuardClassLoader} defined it: the configuration is read again from the same sources,
+     * because this loader's configuration classes are not the installer's.
+     *
+     * @param args the agent arguments
+     * @param installMs the agent's installation time
+     * @param created the JVM-wide count of guarded trainers
+     * @return the hooks
+     */
+    static AgentDispatch.Hooks forLoader(String args, long installMs, AtomicInteger created) {
+        return new DjlAgentHooks(AgentConfig.read(args, System.getProperties(), System.getenv()), installMs, created);
     }
 
     private Holder holder(Object trainer) {

@@ -12,6 +12,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.type.TypeDescription;
@@ -38,33 +39,50 @@ final class Installer {
         boolean djl = config.djl() && ClassLoader.getSystemResource("ai/djl/training/Trainer.class") != null;
         boolean tf = config.tensorflow()
                 && ClassLoader.getSystemResource("org/tensorflow/framework/optimizers/Optimizer.class") != null;
-        if (!djl && !tf) {
-            throw new IllegalStateException(config.tensorflow() && config.djl()
-                    ? "neither DJL (ai.djl:api) nor TensorFlow Java (org.tensorflow:tensorflow-framework) is on the class path; nothing to guard"
-                    : config.djl() ? "DJL (ai.djl:api) is not on the class path and tensorflow.enabled=false; nothing to guard"
-                    : "TensorFlow Java (org.tensorflow:tensorflow-framework) is not on the class path and djl.enabled=false; nothing to guard");
+        String nothing = config.tensorflow() && config.djl()
+                ? "neither DJL (ai.djl:api) nor TensorFlow Java (org.tensorflow:tensorflow-framework) is on the class path; nothing to guard"
+                : config.djl() ? "DJL (ai.djl:api) is not on the class path and tensorflow.enabled=false; nothing to guard"
+                : "TensorFlow Java (org.tensorflow:tensorflow-framework) is not on the class path and djl.enabled=false; nothing to guard";
+        // DJL may still turn up later in another class loader (a Spring Boot executable jar's launcher, an app's
+        // own URLClassLoader); strict needs every problem found before the app starts, so it does not wait for one
+        boolean watch = config.djl() && !config.strict();
+        if (!djl && !tf && !watch) {
+            throw new IllegalStateException(nothing);
         }
-        Engines engines = new Engines(djl, tf);
+        Engines engines = new Engines(djl, tf, watch, config);
+        if (!djl && !tf) {
+            // only the watch is left: say "nothing to guard" at exit if no class loader ever brought DJL
+            Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    if (!engines.loaders.foundElsewhere()) {
+                        System.err.println("GradGuard agent: " + nothing + " -- the application runs unguarded");
+                    }
+                }
+            }, "gradguard-agent-exit"));
+        }
         if (config.strict() || attached) {
             // strict: every problem must surface before the application starts; attached: engine classes may
             // already be loaded and need retransforming now
             AgentBuilder builder = instrument(config, engines);
-            installHooks(config, t0, engines);
+            installHooks(config, args, t0, engines);
             builder.installOn(inst);
             announce(config, engines);
             return;
         }
         // Otherwise the expensive part (reading the engines' class files, building the transformer) runs beside
         // the application's own start-up, behind a transformer that makes the first engine class wait for it.
+        // With no engine on the class path it runs only once a class loader loads a DJL class, if ever.
         DeferredTransformer deferred = new DeferredTransformer();
-        inst.addTransformer(deferred);
         Thread t = new Thread(new Runnable() {
             @Override
             public void run() {
+                // started late (no engine on the class path): the installation time counts from here, not from premain
+                long from = djl || tf ? t0 : System.nanoTime();
                 try {
                     java.lang.instrument.ClassFileTransformer real = instrument(config, engines).makeRaw();
                     // hooks first: the application runs on as soon as the transformer is released
-                    installHooks(config, t0, engines);
+                    installHooks(config, args, from, engines);
                     deferred.complete(real);
                     announce(config, engines);
                 } catch (Throwable e) {
@@ -73,20 +91,29 @@ final class Installer {
                 }
             }
         }, "gradguard-agent-install");
-        deferred.builtBy(t);
         t.setDaemon(true);
-        t.start();
+        deferred.builtBy(t, djl || tf);
+        inst.addTransformer(deferred);
     }
 
-    /** Which engines the agent guards; an engine whose shape it does not know is dropped with a warning. */
+    /**
+     * Which engines the agent guards; an engine whose shape it does not know is dropped with a warning. DJL
+     * is instrumented when it is on the system class path ({@code djl}) or may turn up later ({@code watch}),
+     * and then in the system class loader when {@code djl} and in any other class loader that
+     * {@code loaders} admits.
+     */
     private static final class Engines {
         volatile boolean djl;
         volatile boolean tf;
+        final boolean watch;
+        final DjlLoaderCheck loaders;
         volatile long installMs;
 
-        Engines(boolean djl, boolean tf) {
+        Engines(boolean djl, boolean tf, boolean watch, AgentConfig config) {
             this.djl = djl;
             this.tf = tf;
+            this.watch = watch;
+            this.loaders = new DjlLoaderCheck(() -> this.djl, config.toString());
         }
 
         String describe() {
@@ -94,10 +121,12 @@ final class Installer {
         }
     }
 
-    private static void installHooks(AgentConfig config, long t0, Engines engines) {
+    private static void installHooks(AgentConfig config, String args, long t0, Engines engines) {
         engines.installMs = (System.nanoTime() - t0) / 1_000_000;
-        if (engines.djl) {
-            AgentDispatch.install(new LazyDjlHooks(config, engines.installMs));
+        if (engines.djl || engines.watch) {
+            AtomicInteger trainers = new AtomicInteger();
+            AgentDispatch.install(new DjlHooksRouter(engines.djl ? new LazyDjlHooks(config, engines.installMs, trainers) : null,
+                    args, engines.installMs, trainers));
         }
         if (engines.tf) {
             AgentDispatch.installTf(new LazyTfHooks(config));
@@ -105,8 +134,10 @@ final class Installer {
     }
 
     private static void announce(AgentConfig config, Engines engines) {
-        System.err.println("GradGuard agent " + VERSION + ": guarding " + engines.describe() + " (installed in "
-                + engines.installMs + " ms): " + config);
+        if (engines.djl || engines.tf) {
+            System.err.println("GradGuard agent " + VERSION + ": guarding " + engines.describe() + " (installed in "
+                    + engines.installMs + " ms): " + config);
+        }
     }
 
     private static AgentBuilder instrument(AgentConfig config, Engines engines) {
@@ -135,7 +166,7 @@ final class Installer {
                 engines.tf = false;
             }
         }
-        if (!pool.describe("org.slf4j.LoggerFactory").isResolved()) {
+        if ((engines.djl || engines.tf) && !pool.describe("org.slf4j.LoggerFactory").isResolved()) {
             throw new IllegalStateException("SLF4J (org.slf4j:slf4j-api) is not on the class path");
         }
         // Cheap on the host: only classes named ai.djl.* / org.tensorflow.* are looked at, and the advice only
@@ -149,8 +180,9 @@ final class Installer {
                 .with(new FailOpenListener())
                 .ignore(not(nameStartsWith("ai.djl.").or(nameStartsWith("org.tensorflow."))));
         AgentBuilder b = builder;
-        if (engines.djl) {
-            b = b.type(named("ai.djl.training.Trainer"))
+        if (engines.djl || engines.watch) {
+            // by name in every class loader: the system one as checked above, any other one as DjlLoaderCheck finds it
+            b = b.type(named("ai.djl.training.Trainer"), engines.loaders)
                     .transform(new AdviceTransformer(
                             Advice.to(TrainerAdvice.Constructed.class).on(isConstructor()),
                             Advice.to(TrainerAdvice.Step.class).on(named("step").and(takesArguments(0))),
@@ -158,7 +190,7 @@ final class Installer {
                     // name first: every engine's collector is called *GradientCollector, and matching on the
                     // name spares resolving the type hierarchy of every other DJL class as it loads
                     .type(nameStartsWith("ai.djl.").and(nameEndsWith("GradientCollector")).and(not(isInterface()))
-                            .and(hasSuperType(named("ai.djl.training.GradientCollector"))))
+                            .and(hasSuperType(named("ai.djl.training.GradientCollector"))), engines.loaders)
                     .transform(new AdviceTransformer(
                             Advice.to(TrainerAdvice.Backward.class).on(named("backward").and(takesArguments(1)))));
         }

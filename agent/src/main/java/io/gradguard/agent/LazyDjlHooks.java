@@ -1,5 +1,7 @@
 package io.gradguard.agent;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * Stands in for {@link DjlAgentHooks} until the application first calls a DJL hook, for the reason
  * given on {@link LazyTfHooks}: the installer's background thread must not load engine classes (a class
@@ -10,11 +12,13 @@ final class LazyDjlHooks implements AgentDispatch.Hooks {
 
     private final AgentConfig config;
     private final long installMs;
+    private final AtomicInteger created;
     private volatile AgentDispatch.Hooks real;
 
-    LazyDjlHooks(AgentConfig config, long installMs) {
+    LazyDjlHooks(AgentConfig config, long installMs, AtomicInteger created) {
         this.config = config;
         this.installMs = installMs;
+        this.created = created;
     }
 
     private AgentDispatch.Hooks real() {
@@ -23,7 +27,7 @@ final class LazyDjlHooks implements AgentDispatch.Hooks {
             synchronized (this) {
                 r = real;
                 if (r == null) {
-                    r = new DjlAgentHooks(config, installMs);
+                    r = new DjlAgentHooks(config, installMs, created);
                     real = r;
                 }
             }

@@ -57,7 +57,7 @@ final class ChildJvm {
                     || n.contains("gradguard-djl") || n.contains("gradguard-tensorflow") || n.contains("/agent/target/");
             boolean tool = n.contains("junit") || n.contains("assertj") || n.contains("opentest4j")
                     || n.contains("apiguardian") || n.contains("surefire") || n.contains("failsafe")
-                    || n.contains("byte-buddy") || n.contains("jackson");
+                    || n.contains("byte-buddy") || n.contains("jackson") || n.contains("spring-boot-loader");
             // "withDjl" stands for the training engines: DJL, TensorFlow Java and the scenario zoo
             boolean djl = n.contains("/ai/djl/") || n.contains("/org/tensorflow/") || n.contains("/org/bytedeco/")
                     || n.contains("test-models") || n.contains("gradguard-test-models");
@@ -71,19 +71,30 @@ final class ChildJvm {
 
     /** Compiles every app source into {@code dir} against the app class path (with GradGuard, for OwnGuardApp). */
     static Path compileApps(Path dir) {
+        return compile(Path.of("src/test/resources/apps"), dir, appClassPath(true, true));
+    }
+
+    /**
+     * Compiles every {@code .java} file of one folder.
+     *
+     * @param src the folder of sources
+     * @param dir where the classes go
+     * @param classPath what they compile against
+     * @return {@code dir}
+     */
+    static Path compile(Path src, Path dir, List<String> classPath) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         try {
-            Path src = Path.of("src/test/resources/apps");
             List<String> files;
             try (var s = Files.list(src)) {
                 files = s.map(Path::toString).filter(f -> f.endsWith(".java")).collect(Collectors.toList());
             }
             List<String> args = new ArrayList<>(List.of("-d", dir.toString(), "-cp",
-                    String.join(File.pathSeparator, appClassPath(true, true))));
+                    String.join(File.pathSeparator, classPath)));
             args.addAll(files);
             int rc = javac.run(null, null, null, args.toArray(String[]::new));
             if (rc != 0) {
-                throw new IllegalStateException("compiling the sample apps failed");
+                throw new IllegalStateException("compiling the sources of " + src + " failed");
             }
             return dir;
         } catch (IOException e) {
@@ -107,6 +118,29 @@ final class ChildJvm {
 
     static Process start(Path apps, boolean withDjl, boolean withGradGuard, String agentArgs, String main, String... args)
             throws IOException {
+        List<String> cp = new ArrayList<>(appClassPath(withDjl, withGradGuard));
+        cp.add(0, apps.toString());
+        List<String> tail = new ArrayList<>(List.of("-cp", String.join(File.pathSeparator, cp), main));
+        tail.addAll(Arrays.asList(args));
+        return start(agentArgs, tail);
+    }
+
+    /**
+     * Runs {@code java [-javaagent:...] <the usual flags> <tail>} to its end.
+     *
+     * @param agentArgs the agent arguments ("" for none), or null to run without the agent
+     * @param tail what follows the flags: {@code -cp ... Main args} or {@code -jar app.jar args}
+     * @return what the child JVM did
+     */
+    static Run run(String agentArgs, List<String> tail) {
+        try {
+            return finish(start(agentArgs, tail));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Process start(String agentArgs, List<String> tail) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (agentArgs != null) {
@@ -115,12 +149,7 @@ final class ChildJvm {
         cmd.add("-Dai.djl.offline=true");
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         cmd.add("-Xmx2g");
-        List<String> cp = new ArrayList<>(appClassPath(withDjl, withGradGuard));
-        cp.add(0, apps.toString());
-        cmd.add("-cp");
-        cmd.add(String.join(File.pathSeparator, cp));
-        cmd.add(main);
-        cmd.addAll(Arrays.asList(args));
+        cmd.addAll(tail);
         Path out = Files.createTempFile("child", ".out");
         Path err = Files.createTempFile("child", ".err");
         Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
