@@ -139,6 +139,25 @@ class AgentIT {
         assertThat(off.err()).contains("guarding DJL trainers (");
     }
 
+    /**
+     * Fault suite: a DJL whose shape the agent does not know (a future {@code Trainer} without the fields and
+     * methods the agent hooks): one warning naming what is missing, and the app runs as without the agent.
+     */
+    @Test
+    void aDjlOfUnknownShapeGetsOneWarningAndTheAppRuns(@TempDir Path dir) {
+        Path classes = ChildJvm.compile(Path.of("src/test/resources/futuredjl"), dir, List.of());
+        List<String> tail = List.of("-cp", classes.toString(), "FutureDjlApp");
+        ChildJvm.Run plain = ChildJvm.run(null, tail);
+        ChildJvm.Run guarded = ChildJvm.run("", tail);
+        assertThat(plain.exit()).as(plain.describe()).isZero();
+        assertThat(guarded.exit()).as(guarded.describe()).isZero();
+        assertThat(guarded.result()).isNotNull().isEqualTo(plain.result());
+        List<String> lines = guarded.err().lines().filter(l -> l.contains("GradGuard")).toList();
+        assertThat(lines).as(guarded.describe()).hasSize(1);
+        assertThat(lines.get(0)).contains("shape this agent does not know").contains("ai.djl.training.Trainer.step with 0")
+                .contains("parameterStore").contains("unguarded");
+    }
+
     @Test
     void badArgumentIsReportedAndTheAppRunsUnguarded() {
         ChildJvm.Run r = app("policy=bogus", "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");
