@@ -158,6 +158,42 @@ class AgentIT {
                 .contains("parameterStore").contains("unguarded");
     }
 
+    /**
+     * Fault suite: the app is killed with {@code kill -9} part-way through a guarded run. The event log, flushed
+     * line by line, is read by {@code RunLog} up to where the process died: every complete step record, at most
+     * one unreadable (cut) last line, counted and reported rather than thrown.
+     */
+    @Test
+    void aRunKilledPartWayLeavesALogThatReads(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("killed.jsonl");
+        Process p = ChildJvm.start(apps, true, false, "log=" + log, "LongLoopApp", "deep-mlp-sgd-momentum-lr5x",
+                "EXPLODING", "1000");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (lines(log) < 400 && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(p.isAlive()).as("still training when killed").isTrue();
+        p.destroyForcibly().waitFor();
+        assertThat(p.exitValue()).as("killed by SIGKILL").isEqualTo(137);
+        io.gradguard.core.diagnose.RunLog run = io.gradguard.core.diagnose.RunLog.read(log);
+        assertThat(run.header()).as("the run header").isNotEmpty();
+        assertThat(run.steps().size()).isGreaterThanOrEqualTo(350);
+        assertThat(run.badLines()).as("at most the line being written when killed").isLessThanOrEqualTo(1);
+        List<String> raw = Files.readAllLines(log);
+        assertThat(raw.stream().noneMatch(l -> l.contains("\"type\":\"end\"")))
+                .as("no end record: the run never closed").isTrue();
+        assertThat(run.diagnose()).isNotNull();
+    }
+
+    private static long lines(Path log) throws java.io.IOException {
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        try (var s = Files.lines(log)) {
+            return s.count();
+        }
+    }
+
     @Test
     void badArgumentIsReportedAndTheAppRunsUnguarded() {
         ChildJvm.Run r = app("policy=bogus", "EasyTrainApp", "deep-mlp-sgd-momentum-lr5x", "EXPLODING", "basic");

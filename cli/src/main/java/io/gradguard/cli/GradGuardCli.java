@@ -129,7 +129,12 @@ public final class GradGuardCli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            System.out.println(read(spec, log).diagnose().text());
+            RunLog run = read(spec, log);
+            if (run.badLines() > 0) {
+                System.out.println("(" + run.badLines() + " unreadable lines of " + log + " skipped; a run that was"
+                        + " killed leaves its last line cut)");
+            }
+            System.out.println(run.diagnose().text());
             return 0;
         }
     }

@@ -1,5 +1,7 @@
 package io.gradguard.cli;
 
+import io.gradguard.core.diagnose.RunLog;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gradguard.core.Guard;
@@ -79,6 +81,29 @@ class GradGuardCliTest {
             }
         }
         assertThat(lossColour).isTrue();
+    }
+
+    /** Fault suite: a log whose last line was cut (a run killed while writing) is read up to it, and the cut is reported. */
+    @Test
+    void aLogWithACutLastLineIsReadAndTheCutReported() throws Exception {
+        Path log = log();
+        byte[] whole = Files.readAllBytes(log);
+        Path cut = dir.resolve("cut.jsonl");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 25));
+        assertThat(RunLog.read(cut).badLines()).isEqualTo(1);
+        assertThat(RunLog.read(cut).steps()).hasSize(RunLog.read(log).steps().size());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream was = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(GradGuardCli.run("diagnose", cut.toString())).isZero();
+            assertThat(GradGuardCli.run("report", cut.toString(), "-o", dir.resolve("cut.html").toString())).isZero();
+        } finally {
+            System.setOut(was);
+        }
+        String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(printed).contains("1 unreadable lines of").contains("(1 unreadable lines skipped)")
+                .contains("Data: one-off spikes");
     }
 
     @Test
