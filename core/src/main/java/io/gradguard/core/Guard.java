@@ -26,6 +26,7 @@ import io.gradguard.core.rule.StepView;
 import io.gradguard.core.rule.StreakRules;
 import io.gradguard.core.rule.Trouble;
 import io.gradguard.core.rule.TroubleRule;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -100,6 +101,7 @@ public final class Guard implements AutoCloseable {
     private GuardState state = GuardState.HEALTHY;
     private boolean closed;
     private boolean rollbackPossible = true;
+    private final List<String> earlyWarnings = new ArrayList<>();
 
     private long steps;
     private long clipped;
@@ -261,6 +263,8 @@ public final class Guard implements AutoCloseable {
                 }
             }
             publisher.run(info, config);
+            earlyWarnings.forEach(w -> event(0, EventKind.WARNING, w, null));
+            earlyWarnings.clear();
         }
     }
 
@@ -677,9 +681,16 @@ public final class Guard implements AutoCloseable {
      * @param message the sentence
      */
     public void warning(long step, String message) {
-        if (active()) {
-            event(step, EventKind.WARNING, message, null);
+        if (!active()) {
+            return;
         }
+        if (!begun) {
+            // before the run header (an adapter finding out, while it prepares, what it cannot do): held until
+            // begin() has opened the log, so that the warning is in it
+            earlyWarnings.add(message);
+            return;
+        }
+        event(step, EventKind.WARNING, message, null);
     }
 
     /**
