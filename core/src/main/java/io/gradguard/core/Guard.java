@@ -83,7 +83,7 @@ public final class Guard implements AutoCloseable {
     private final GuardConfig config;
     private final EventPublisher publisher = new EventPublisher();
     private final ClipThreshold fixedClip;
-    private final ParameterNormTracker paramTracker;
+    private ParameterNormTracker paramTracker;
     private final LrScaleSchedule schedule;
     private final LossRiseRule lossRise;
     private final CollapseRule collapse;
@@ -211,6 +211,37 @@ public final class Guard implements AutoCloseable {
     /** @return the step whose pre-update state the last snapshot holds, or -1 */
     public long snapshotStep() {
         return snapshotStep;
+    }
+
+    /**
+     * The set of trainable parameters changed during the run (a block unfrozen or frozen after the first step).
+     * Statistics that depend on the set restart: the per-parameter norms, the gradient-norm statistics (the
+     * global norm now sums over other parameters) and the snapshot, which covered the old set; the next healthy
+     * step is snapshotted again. Logged as a warning naming the change.
+     *
+     * @param step the first step measured with the new set
+     * @param now the parameter names now, in measurement order
+     */
+    public void parametersChanged(long step, List<String> now) {
+        if (!active() || now.equals(names)) {
+            return;
+        }
+        List<String> added = now.stream().filter(n -> !names.contains(n)).toList();
+        List<String> removed = names.stream().filter(n -> !now.contains(n)).toList();
+        String message = "the trainable parameters changed at step " + step + ": " + names.size() + " -> " + now.size()
+                + (added.isEmpty() ? "" : "; now trained: " + abbreviate(added))
+                + (removed.isEmpty() ? "" : "; no longer trained: " + abbreviate(removed))
+                + "; gradient-norm statistics restart and the next healthy step is snapshotted again";
+        names = List.copyOf(now);
+        paramTracker = new ParameterNormTracker(config.spikeAlpha());
+        normDetector = new SpikeDetector(config.spikeZ(), config.spikeRatio(), config.spikeAlpha(), config.spikeWarmup());
+        snapshotStep = -1;
+        healthyStreak = 0;
+        warning(step, message);
+    }
+
+    private static String abbreviate(List<String> list) {
+        return list.size() <= 5 ? String.join(", ", list) : String.join(", ", list.subList(0, 5)) + " and " + (list.size() - 5) + " more";
     }
 
     /**

@@ -203,6 +203,23 @@ public final class DjlGuardSession implements AutoCloseable {
         }
     }
 
+    private TrainingSnapshot newSnapshot() {
+        return new TrainingSnapshot(inspector, optimizer, guard.config().snapshotLocation() == SnapshotLocation.HOST);
+    }
+
+    /**
+     * A block frozen or unfrozen since the last step: measure the new trainable set from now on, and start the
+     * snapshot over for it (the old one does not cover the newly trained parameters).
+     */
+    private void rebindParameters(Trainer t, long step) {
+        inspector = new GradientInspector(t);
+        if (snapshot != null) {
+            snapshot.close();
+            snapshot = newSnapshot();
+        }
+        guard.parametersChanged(step, inspector.describe().stream().map(RunInfo.Parameter::name).toList());
+    }
+
     private void bind(Trainer t) {
         if (t == trainer) {
             return;
@@ -212,9 +229,7 @@ public final class DjlGuardSession implements AutoCloseable {
         if (snapshot != null) {
             snapshot.close();
         }
-        snapshot = guard.config().policy() == Policy.AUTO && guard.config().snapshotEvery() > 0
-                ? new TrainingSnapshot(inspector, optimizer, guard.config().snapshotLocation() == SnapshotLocation.HOST)
-                : null;
+        snapshot = guard.config().policy() == Policy.AUTO && guard.config().snapshotEvery() > 0 ? newSnapshot() : null;
         Map<String, Object> extra = new LinkedHashMap<>(headerExtra);
         extra.put("devices", Arrays.stream(t.getDevices()).map(Device::toString).collect(Collectors.toList()));
         extra.put("gated_step", gate != null);
@@ -283,6 +298,9 @@ public final class DjlGuardSession implements AutoCloseable {
     private Decision decide(Trainer t, NDArray loss) {
         bind(t);
         long current = step++;
+        if (inspector.trainableSetChanged()) {
+            rebindParameters(t, current);
+        }
         boolean due = guard.layersDue(current);
         GradientInspector.Measurement m = inspector.measure(loss, due);
         StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());

@@ -28,6 +28,7 @@ public final class GradientInspector {
     public record Measurement(double[] gradNorms, double loss, double[] weightNorms) {}
 
     private final List<Parameter> params = new ArrayList<>();
+    private final List<Parameter> all = new ArrayList<>();
     private final List<RunInfo.Parameter> described = new ArrayList<>();
     private final Device[] devices;
     private final ParameterStore store;
@@ -43,11 +44,31 @@ public final class GradientInspector {
         this.store = TrainerAccess.parameterStore(trainer);
         for (Pair<String, Parameter> pair : trainer.getModel().getBlock().getParameters()) {
             Parameter p = pair.getValue();
+            all.add(p);
             if (p.requiresGradient() && p.isInitialized()) {
                 params.add(p);
                 described.add(new RunInfo.Parameter(pair.getKey(), p.getArray().size()));
             }
         }
+    }
+
+    /**
+     * Whether the model's trainable set differs from the one measured (a block frozen or unfrozen since): one
+     * flag per parameter, no allocation, cheap enough for every step.
+     *
+     * @return true when a parameter's trainability changed
+     */
+    public boolean trainableSetChanged() {
+        int k = 0;
+        for (Parameter p : all) {
+            if (p.requiresGradient() && p.isInitialized()) {
+                if (k >= params.size() || params.get(k) != p) {
+                    return true;
+                }
+                k++;
+            }
+        }
+        return k != params.size();
     }
 
     /** @return the parameters, as the core sees them */
