@@ -102,6 +102,8 @@ public final class Guard implements AutoCloseable {
     private boolean closed;
     private boolean rollbackPossible = true;
     private final List<String> earlyWarnings = new ArrayList<>();
+    private boolean lastUpdateHealthy = true;
+    private Supplier<double[]> stepWeights;
 
     private long steps;
     private long clipped;
@@ -141,7 +143,7 @@ public final class Guard implements AutoCloseable {
         this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
         this.lossRise = new LossRiseRule(config.riseRatio());
         this.collapse = new CollapseRule(config.collapseDrop(), lossRise);
-        this.rules = List.of(StreakRules.nonFinite(config.nonfiniteMax()), StreakRules.outliers(config.skipMax()),
+        this.rules = List.of(StreakRules.corruptedWeights(), StreakRules.nonFinite(config.nonfiniteMax()), StreakRules.outliers(config.skipMax()),
                 StreakRules.lossSpikes(config.lossPatience()), lossRise, new LossRegressionRule(config.regressRatio()),
                 StreakRules.growth(config.growthSteps()), collapse);
         publisher.add(new Slf4jEventLog());
@@ -328,6 +330,8 @@ public final class Guard implements AutoCloseable {
             return Decision.step();
         }
         StepPlan plan = plan(s.step());
+        weightNorms = memo(weightNorms);
+        stepWeights = weightNorms;
         steps++;
         eventThisStep = false;
         double scaleNow = schedule.scale();
@@ -343,6 +347,13 @@ public final class Guard implements AutoCloseable {
             case SKIP -> skipped++;
             default -> { }
         }
+        boolean finiteStep = s.gradientsFinite() && !s.lossNonFinite();
+        // did the update this step leaves behind come from finite numbers? (a skip leaves the weights as they were)
+        lastUpdateHealthy = switch (d.action()) {
+            case STEP, CLIP -> finiteStep;
+            case ROLLBACK -> true;
+            default -> lastUpdateHealthy;
+        };
         stable.step(d.action() == Action.STEP && lastHealthyStep == s.step(), scaleNow);
         state = state.to(switch (d.action()) {
             case STEP -> schedule.scale() < 1.0 && rollbacks > 0 ? GuardState.RECOVERING : GuardState.HEALTHY;
@@ -361,6 +372,36 @@ public final class Guard implements AutoCloseable {
         return d;
     }
 
+    /** @return a supplier that asks its source at most once */
+    private static Supplier<double[]> memo(Supplier<double[]> source) {
+        if (source == null) {
+            return null;
+        }
+        double[][] held = new double[1][];
+        boolean[] asked = new boolean[1];
+        return () -> {
+            if (!asked[0]) {
+                asked[0] = true;
+                held[0] = source.get();
+            }
+            return held[0];
+        };
+    }
+
+    /** @return true when the adapter can measure the weights and one of their norms is not finite */
+    private boolean nonFiniteWeights() {
+        double[] w = stepWeights == null ? null : stepWeights.get();
+        if (w == null) {
+            return false;
+        }
+        for (double x : w) {
+            if (!Double.isFinite(x)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Decision decide(StepStats s, StepPlan plan) {
         double norm = s.gradNorm();
         boolean finite = s.gradientsFinite() && !s.lossNonFinite();
@@ -372,7 +413,8 @@ public final class Guard implements AutoCloseable {
                 || s.lossKnown() && lossDetector.count() > 0 && s.loss() > lossDetector.typical() * config.skipRatio()
                         && norm > normDetector.typical() * config.spikeRatio());
         StepView view = new StepView(s.step(), s.loss(), s.lossKnown(), norm, finite, o.action(), o.clipCoef(),
-                config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, schedule.scale());
+                config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, schedule.scale(),
+                !finite && lastUpdateHealthy && nonFiniteWeights());
         String reason = observe(s, view, o, outlier);
         if (config.policy().acts()) {
             for (TroubleRule rule : rules) {
@@ -400,7 +442,9 @@ public final class Guard implements AutoCloseable {
             nonFinite++;
             healthyStreak = 0;
             previousClippedSpike = false;
-            stable.unstable(schedule.scale());
+            if (!v.weightsCorrupted()) {
+                stable.unstable(schedule.scale());
+            }
             String where = nonFiniteParams(s.paramGradNorms());
             String param = firstNonFiniteParam(s.paramGradNorms());
             noteBad(param);
@@ -452,7 +496,12 @@ public final class Guard implements AutoCloseable {
     /** A rule found trouble: roll back, or halt when the parameters are lost and no rollback is possible. */
     private Decision answer(StepStats s, Trouble t) {
         noteBad(mostGrownParam(s));
-        stable.unstable(schedule.scale());
+        // the rate is blamed unless the rule says otherwise, and only once: a second rollback before any healthy
+        // progress cuts as usual
+        boolean cut = t.cutsRate() || rollbacksSinceProgress > 0;
+        if (cut) {
+            stable.unstable(schedule.scale());
+        }
         String why = t.why();
         if (t.kind() == EventKind.GROWTH) {
             why += " (now " + fmt(s.gradNorm()) + ", typical " + fmt(normDetector.typical()) + ")";
@@ -463,7 +512,7 @@ public final class Guard implements AutoCloseable {
         if (t.rule().equals("outlier_streak")) {
             why += " (" + outlierWhy(s) + ")";
         }
-        Decision r = rollbackOrNull(s.step(), why);
+        Decision r = rollbackOrNull(s.step(), why, cut);
         if (r == null && t.fatalWithoutRollback()) {
             return abort(s.step(), why.replace("consecutive non-finite steps", "consecutive steps had a non-finite loss"
                     + " or gradient") + ", so the parameters are no longer usable");
@@ -513,6 +562,14 @@ public final class Guard implements AutoCloseable {
         maxHealthyNorm = Math.max(maxHealthyNorm, norm);
         schedule.healthyStep(s.step());
         if (o.snapshot()) {
+            if (nonFiniteWeights()) {
+                // gradients computed before something wrote into the weights look healthy; a snapshot of the
+                // corrupted weights would make every rollback restore them, so the last good one is kept
+                warning(s.step(), "no snapshot at step " + s.step() + ": the parameters are non-finite although the"
+                        + " step's gradients are finite (written into between backward and the update?); the snapshot"
+                        + " before step " + snapshotStep + " is kept");
+                return d;
+            }
             takeSnapshot(s.step(), s.lossKnown() ? lossDetector.typical() : Double.NaN);
             return Decision.stepAndSnapshot();
         }
@@ -649,7 +706,7 @@ public final class Guard implements AutoCloseable {
     }
 
     /** A rollback decision when one is possible and within budget; an abort when the budget is spent; else null. */
-    private Decision rollbackOrNull(long step, String why) {
+    private Decision rollbackOrNull(long step, String why, boolean cut) {
         if (!rollbackEnabled() || snapshotStep < 0) {
             return null;
         }
@@ -658,12 +715,12 @@ public final class Guard implements AutoCloseable {
                     + " rollbacks without healthy progress between them (rollback.max=" + config.rollbackMax() + ")");
         }
         boolean deeper = rollbacksSinceProgress > 0;
-        if (schedule.wouldCutTo(deeper) < config.lrFloor()) {
+        if (cut && schedule.wouldCutTo(deeper) < config.lrFloor()) {
             return abort(step, why + ", and another rollback would cut the learning-rate scale to "
                     + fmt(schedule.wouldCutTo(deeper)) + ", below lr.floor=" + config.lrFloor());
         }
         double before = schedule.scale();
-        double after = schedule.cut(step, deeper);
+        double after = cut ? schedule.cut(step, deeper) : before;
         rollbacks++;
         rollbacksSinceProgress++;
         normDetector = normAtSnapshot.copy();
@@ -675,9 +732,10 @@ public final class Guard implements AutoCloseable {
         healthyStreak = 0;
         skipRemaining = config.rollbackSkip();
         String detail = why + ": rolled back from step " + step + " to the snapshot before step " + snapshotStep
-                + "; learning-rate scale " + fmt(before) + " -> " + fmt(after) + " (re-warming to "
-                + fmt(schedule.target()) + " over " + config.rewarmSteps()
-                + " healthy steps)" + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
+                + (cut ? "; learning-rate scale " + fmt(before) + " -> " + fmt(after) + " (re-warming to "
+                        + fmt(schedule.target()) + " over " + config.rewarmSteps() + " healthy steps)"
+                        : "; learning-rate scale kept at " + fmt(before) + " (not the learning rate's doing)")
+                + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("from_step", step);
         data.put("to_step", snapshotStep);

@@ -19,9 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Weights corrupted by something else between two steps (one weight set to NaN at step 150 of a healthy run,
  * PyTorch engine): unguarded the run ends NaN; under the loop guard every step from then on is non-finite, the
- * guard rolls back to its last healthy snapshot, and the run ends finite. What is lost: the rollback also cuts the
- * learning rate, as for an explosion (measured: 1.67x the reference at the end); weights corrupted from outside
- * are not the learning rate's fault, and telling the two apart is still to do.
+ * guard sees that the parameters themselves turned non-finite right after a healthy update, rolls back to its last
+ * snapshot at once and keeps the learning rate (the {@code corrupted_weights} rule: the rate is not to blame). The
+ * snapshot due at step 150 itself is not taken, because the weights were already corrupted when it was due. What
+ * is lost: the steps since the last snapshot.
  */
 class CorruptedWeightsTest {
 
@@ -56,10 +57,17 @@ class CorruptedWeightsTest {
         try (DjlGuard guard = new DjlGuard(GuardConfig.custom().log(log).build())) {
             guarded = run(s, guard);
         }
-        List<JsonNode> rollbacks = Train.events(Train.readLog(log), "rollback");
+        List<JsonNode> lines = Train.readLog(log);
+        List<JsonNode> rollbacks = Train.events(lines, "rollback");
+        // the NaN is written after backward, before the update of step 150: that step's gradients are finite, and
+        // the snapshot due then would hold the corrupted weight
+        assertThat(Train.events(lines, "warning")).extracting(e -> e.path("detail").asText())
+                .anyMatch(d -> d.startsWith("no snapshot at step 150"));
         assertThat(rollbacks).isNotEmpty();
         assertThat(rollbacks.get(0).path("to_step").asLong()).isLessThanOrEqualTo(150);
-        assertThat(guarded).as("guarded vs reference %s", reference).isFinite().isLessThan(2f * reference);
-        assertThat(rollbacks.get(0).path("lr_scale").asDouble()).as("the cut that is lost").isLessThan(1.0);
+        assertThat(rollbacks).hasSize(1);
+        assertThat(rollbacks.get(0).path("lr_scale").asDouble()).as("not the learning rate's doing: no cut").isEqualTo(1.0);
+        assertThat(rollbacks.get(0).path("detail").asText()).contains("corrupted from outside");
+        assertThat(guarded).as("guarded vs reference %s", reference).isFinite().isLessThan(1.15f * reference);
     }
 }

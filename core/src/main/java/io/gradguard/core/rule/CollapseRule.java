@@ -58,9 +58,15 @@ public final class CollapseRule implements TroubleRule {
         return "collapse";
     }
 
-    /** @return true while the run looks collapsed (the guard takes no snapshot then) */
+    /**
+     * @return true while the run looks collapsed (the guard takes no snapshot then): the norm has fallen below the
+     *     bar and the smoothed loss still sits where a collapsed run's does, near the untrained level. A norm that
+     *     fell from a large first step while the loss keeps dropping (a deep net settling) is not suspected, so the
+     *     guard keeps taking snapshots of its progress.
+     */
     public boolean suspected() {
-        return drop > 0 && seen >= EARLY + 1 && median() <= early / (trouble ? drop : drop * SILENT);
+        return drop > 0 && seen >= EARLY + 1 && median() <= early / (trouble ? drop : drop * SILENT)
+                && !(ema < (trouble ? TROUBLE_LOSS : SILENT_LOSS) * firstLoss);
     }
 
     @Override

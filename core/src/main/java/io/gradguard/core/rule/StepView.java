@@ -19,9 +19,13 @@ import io.gradguard.core.Action;
  * @param lossSpike the loss is a spike against its running statistics
  * @param skipsInARow outlier batches skipped in a row before this step
  * @param lrScale the learning-rate scale in force
+ * @param weightsCorrupted the step is non-finite, the update before it was a healthy one, and the parameters
+ *     themselves are now non-finite: they were corrupted between the steps, not by an update (a healthy update
+ *     of finite gradients cannot make a weight NaN or infinite)
  */
 public record StepView(long step, double loss, boolean lossKnown, double norm, boolean finite, Action action,
-        double clipCoef, boolean outlier, boolean normSpike, boolean lossSpike, int skipsInARow, double lrScale) {
+        double clipCoef, boolean outlier, boolean normSpike, boolean lossSpike, int skipsInARow, double lrScale,
+        boolean weightsCorrupted) {
 
     /** @return true when the step's update is clipped because its norm is a spike */
     public boolean clippedSpike() {

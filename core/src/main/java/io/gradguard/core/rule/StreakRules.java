@@ -9,6 +9,29 @@ public final class StreakRules {
     private StreakRules() {}
 
     /**
+     * Parameters corrupted between two steps (something outside the optimizer wrote NaN or infinity into the
+     * weights): skipping cannot heal them, so roll back at once, and without cutting the learning rate, which is
+     * not to blame. A second rollback before healthy progress is left to the other rules, which cut as usual.
+     *
+     * @return the rule
+     */
+    public static TroubleRule corruptedWeights() {
+        return new TroubleRule() {
+            @Override
+            public String name() {
+                return "corrupted_weights";
+            }
+
+            @Override
+            public Trouble check(StepView v) {
+                return v.weightsCorrupted() ? new Trouble(name(), null, "the parameters became non-finite between two"
+                        + " steps although the update before was a healthy one: they were corrupted from outside the"
+                        + " optimizer, not by the learning rate", true, false) : null;
+            }
+        };
+    }
+
+    /**
      * {@code max} non-finite steps in a row (each one skipped): the parameters or the optimizer state are
      * poisoned. Without a snapshot the run halts one step later.
      *
