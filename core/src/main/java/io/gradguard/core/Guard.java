@@ -310,6 +310,18 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
+     * Whether the adapter should measure the weight norms together with this step's gradients (in the same host
+     * copy): for a periodic layers record, and on a step that may be snapshotted, where the guard checks that the
+     * weights are finite before it asks for a snapshot.
+     *
+     * @param step the step about to be measured
+     * @return true when the weight norms are wanted
+     */
+    public boolean weightsDue(long step) {
+        return layersDue(step) || active() && rollbackEnabled() && snapshotDue(step, healthyStreak + 1);
+    }
+
+    /**
      * Decides what to do with one step.
      *
      * <p>The in-step rungs (skip a non-finite or outlier batch, clip a norm above the threshold) are the

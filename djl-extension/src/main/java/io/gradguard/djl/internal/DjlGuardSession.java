@@ -301,7 +301,7 @@ public final class DjlGuardSession implements AutoCloseable {
         if (inspector.trainableSetChanged()) {
             rebindParameters(t, current);
         }
-        boolean due = guard.layersDue(current);
+        boolean due = guard.weightsDue(current);
         GradientInspector.Measurement m = inspector.measure(loss, due);
         StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());
         double[] pre = m.weightNorms();
