@@ -299,6 +299,10 @@ public final class DjlGuardSession implements AutoCloseable {
             }
         } else if (d.action() == Action.ROLLBACK) {
             snapshot.restore();
+        } else if (d.action() == Action.ABORT && snapshot != null && snapshot.step() >= 0) {
+            // a halted run is left at its last healthy state, not the exploded one, so that whatever saves the
+            // model next (DJL's SaveModelTrainingListener when the trainer closes, the app's own handler) saves that
+            snapshot.restore();
         }
         return d;
     }
