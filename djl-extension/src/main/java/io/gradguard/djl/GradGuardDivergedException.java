@@ -5,7 +5,9 @@ import ai.djl.TrainingDivergedException;
 /**
  * Thrown when GradGuard gives up on a run it cannot save. It extends DJL's
  * {@link TrainingDivergedException}, so handlers written for DJL's own divergence check still catch it;
- * its message is the diagnosis: what exploded where, and what to change.
+ * its message is the diagnosis: what exploded where, and what to change. When it is thrown, the parameters and
+ * the optimizer state are back at the last healthy snapshot (if one was taken), so a model saved afterwards (by
+ * DJL's {@code SaveModelTrainingListener} when the trainer closes, say) is the healthy one.
  */
 public class GradGuardDivergedException extends TrainingDivergedException {
 

@@ -1,7 +1,11 @@
 package io.gradguard.djl.internal;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.EvaluatorTrainingListener;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -9,14 +13,16 @@ import java.util.Map;
  * guard did not train on (skipped, rolled back) do not enter the epoch's loss and metrics: one NaN batch
  * would otherwise make the whole epoch's reported loss NaN although the run was saved. A batch is handed
  * to the original listener once the guard has decided on it: at once when the guard decided first,
- * otherwise when the decision comes ({@link #decided(boolean)}). A batch whose decision never comes (the
- * guard is not engaged for that step) is handed on anyway, before the next batch or at the end of the
- * epoch.
+ * otherwise when the decision comes ({@link #decided(boolean)}). A batch whose decision never comes is handed
+ * on as trained on when its step runs without one: when the guard turns itself off (an internal error), or when
+ * {@code Trainer.step()} runs (the gated parameter server tells the session). Failing those, it is handed on
+ * before the next batch or at the end of the epoch if it is still open; a batch already closed is dropped (with
+ * one warning) rather than handed to DJL's evaluators, which would throw on its freed arrays.
  */
 public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
 
     private final EvaluatorTrainingListener original;
-    private final DjlGuardSession session;
+    private volatile DjlGuardSession session;
     private Trainer pendingTrainer;
     private BatchData pending;
 
@@ -27,6 +33,15 @@ public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
     public DeferredEvaluatorListener(EvaluatorTrainingListener original, DjlGuardSession session) {
         this.original = original;
         this.session = session;
+    }
+
+    /**
+     * Answers to another guard from now on (one that took the trainer over).
+     *
+     * @param newSession the guard that decides now
+     */
+    void retarget(DjlGuardSession newSession) {
+        this.session = newSession;
     }
 
     /** @return the wrapped listener */
@@ -78,10 +93,28 @@ public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
             Trainer t = pendingTrainer;
             pending = null;
             pendingTrainer = null;
-            if (applied) {
+            if (!applied) {
+                return;
+            }
+            if (open(b)) {
                 original.onTrainingBatch(t, b);
+            } else {
+                session.lostEvaluatorBatch();
             }
         }
+    }
+
+    private static boolean open(BatchData b) {
+        for (Map<Device, NDList> side : List.of(b.getLabels(), b.getPredictions())) {
+            for (NDList list : side.values()) {
+                for (NDArray a : list) {
+                    if (a.isReleased()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     @Override

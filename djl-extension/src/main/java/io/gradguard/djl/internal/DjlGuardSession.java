@@ -6,9 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
-import ai.djl.training.listener.DivergenceCheckTrainingListener;
-import ai.djl.training.listener.EvaluatorTrainingListener;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import io.gradguard.core.Action;
 import io.gradguard.core.Decision;
@@ -53,7 +50,7 @@ public final class DjlGuardSession implements AutoCloseable {
     private boolean broken;
     private final List<String> pendingWarnings = new java.util.ArrayList<>();
     private final Map<String, Object> headerExtra = new LinkedHashMap<>();
-    private final List<DeferredEvaluatorListener> evaluators = new java.util.ArrayList<>();
+    private final ListenerStandIns standIns = new ListenerStandIns(this);
     private Object lastBatch;
     private boolean lastApplied;
 
@@ -101,7 +98,27 @@ public final class DjlGuardSession implements AutoCloseable {
             if (gate != null) {
                 gate.arm(1.0);
             }
+            // the batch whose decision will not come now trains unguarded: its evaluator update goes on while the
+            // batch is still open (later batches pass straight through, the guard no longer acts)
+            handUndecidedBatches();
         }
+    }
+
+    /**
+     * Hands any batch still waiting for the guard's decision to DJL's evaluators as trained on: the step runs
+     * without a decision (the guard turned itself off, or the loop called {@code trainer.step()} itself).
+     */
+    private void handUndecidedBatches() {
+        standIns.decided(true);
+    }
+
+    /**
+     * Called when a deferred batch was closed before the guard could decide on it (a loop that calls
+     * {@code trainer.step()} itself, on a trainer whose step could not be gated): its evaluator update is lost.
+     */
+    void lostEvaluatorBatch() {
+        warnOnce("a batch was closed before the guard decided on it (the loop called trainer.step() itself and"
+                + " Trainer.step() could not be gated): DJL's evaluators did not see it");
     }
 
     /** @return true while the guard works (not turned off by an internal error) */
@@ -147,16 +164,16 @@ public final class DjlGuardSession implements AutoCloseable {
                 GatedParameterServer g = new GatedParameterServer(server, actuator);
                 if (TrainerAccess.replaceParameterServer(store, g)) {
                     gate = g;
-                    gate.onUpdateFailure(this::updateFailed);
                 }
             }
             if (gate != null) {
+                // a gate another guard put in (the agent's) reports to this one from now on
                 gate.foldClipsInto(OptimizerAccess.optimizer(t));
+                gate.onUpdateFailure(this::updateFailed);
+                gate.beforeUpdate(this::handUndecidedBatches);
             }
         }
-        if (acts()) {
-            standInForDivergenceCheck(t);
-        }
+        standIns.install(t, acts(), this::warnOnce);
         if (optimizer == null && guard.config().policy() == Policy.AUTO) {
             optimizer = OptimizerAccess.optimizer(t);
             if (optimizer == null) {
@@ -177,30 +194,6 @@ public final class DjlGuardSession implements AutoCloseable {
     /** @return how many times {@link #prepare} did its work (not counting calls that returned at once) */
     int preparations() {
         return preparations;
-    }
-
-    private void standInForDivergenceCheck(Trainer t) {
-        List<TrainingListener> listeners = TrainerAccess.listeners(t);
-        if (listeners == null) {
-            warnOnce("could not reach the trainer's listeners: DJL's DivergenceCheckTrainingListener, if present,"
-                    + " will still abort on the first NaN loss");
-            return;
-        }
-        try {
-            for (int i = 0; i < listeners.size(); i++) {
-                TrainingListener l = listeners.get(i);
-                if (l instanceof DivergenceCheckTrainingListener) {
-                    listeners.set(i, new GuardedDivergenceCheck(l, this::acts));
-                } else if (l instanceof EvaluatorTrainingListener e && !(l instanceof DeferredEvaluatorListener)) {
-                    DeferredEvaluatorListener d = new DeferredEvaluatorListener(e, this);
-                    evaluators.add(d);
-                    listeners.set(i, d);
-                }
-            }
-        } catch (UnsupportedOperationException e) {
-            warnOnce("the trainer's listener list is immutable: DJL's DivergenceCheckTrainingListener, if present,"
-                    + " will still abort on the first NaN loss");
-        }
     }
 
     private TrainingSnapshot newSnapshot() {
@@ -281,9 +274,7 @@ public final class DjlGuardSession implements AutoCloseable {
         Decision d = decide(t, loss);
         lastBatch = batch;
         lastApplied = d.applies();
-        for (DeferredEvaluatorListener e : evaluators) {
-            e.decided(d.applies());
-        }
+        standIns.decided(d.applies());
         return d;
     }
 
@@ -316,6 +307,10 @@ public final class DjlGuardSession implements AutoCloseable {
                 guard.disableRollback("taking a snapshot failed (" + e + ")");
             }
         } else if (d.action() == Action.ROLLBACK) {
+            snapshot.restore();
+        } else if (d.action() == Action.ABORT && snapshot != null && snapshot.step() >= 0) {
+            // a halted run is left at its last healthy state, not the exploded one, so that whatever saves the
+            // model next (DJL's SaveModelTrainingListener when the trainer closes, the app's own handler) saves that
             snapshot.restore();
         }
         return d;

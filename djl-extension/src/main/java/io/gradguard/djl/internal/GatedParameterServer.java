@@ -20,6 +20,7 @@ public final class GatedParameterServer implements ParameterServer {
     private volatile double pendingScale = 1.0;
     private volatile RescaleFold fold;
     private volatile Consumer<RuntimeException> onFailure;
+    private volatile Runnable beforeUpdate;
 
     /**
      * @param delegate the trainer's real server
@@ -78,8 +79,20 @@ public final class GatedParameterServer implements ParameterServer {
         this.onFailure = listener;
     }
 
+    /**
+     * @param hook run before each parameter's update (so once per parameter of every {@code Trainer.step()});
+     *     must be cheap
+     */
+    public void beforeUpdate(Runnable hook) {
+        this.beforeUpdate = hook;
+    }
+
     @Override
     public void update(String parameterId, NDArray[] grads, NDArray[] params) {
+        Runnable hook = beforeUpdate;
+        if (hook != null) {
+            hook.run();
+        }
         try {
             gatedUpdate(parameterId, grads, params);
         } catch (RuntimeException e) {

@@ -14,7 +14,7 @@ import java.util.function.BooleanSupplier;
 public final class GuardedDivergenceCheck implements TrainingListener {
 
     private final TrainingListener original;
-    private final BooleanSupplier guardActs;
+    private volatile BooleanSupplier guardActs;
 
     /**
      * @param original DJL's divergence check
@@ -23,6 +23,15 @@ public final class GuardedDivergenceCheck implements TrainingListener {
     public GuardedDivergenceCheck(TrainingListener original, BooleanSupplier guardActs) {
         this.original = original;
         this.guardActs = guardActs;
+    }
+
+    /**
+     * Answers to another guard from now on (one that took the trainer over).
+     *
+     * @param acts whether that guard acts on the run now
+     */
+    public void retarget(BooleanSupplier acts) {
+        this.guardActs = acts;
     }
 
     /** @return the wrapped listener */
