@@ -169,8 +169,9 @@ class FaultScaleTest {
      * A thousand guarded trainers and a thousand unguarded ones, created and closed in interleaved blocks of 100
      * (a 65,536 -> 1 linear model, SGD with momentum: a snapshot is 512 KB). DJL 0.36 itself keeps some native
      * memory per closed trainer, guarded or not (about 0.1-0.4 MB at this size); the guard must add nothing to
-     * that. A leaked snapshot per trainer would add 512 KB each. Measured as resident memory minus the JVM's
-     * committed heap and non-heap, so that heap resizing does not count.
+     * that. A leaked snapshot per trainer would add 512 KB each; the bound is 384 KB, above the noise between two
+     * blocks of the same kind (measured: DJL alone 124-374 KB per trainer, guarded 339-356). Measured as resident
+     * memory minus the JVM's committed heap and non-heap, so that heap resizing does not count.
      */
     @Test
     void aThousandGuardedTrainersLeaveNothingBehind() throws IOException {
@@ -197,7 +198,7 @@ class FaultScaleTest {
         }
         assertThat(acted).as("guarded trainers that acted on their bad batch").isEqualTo(1000);
         assertThat((grownKb[1] - grownKb[0]) / 1000.0).as("KB per trainer the guard added (unguarded: %s KB per trainer)",
-                grownKb[0] / 1000.0).isLessThan(128.0);
+                grownKb[0] / 1000.0).isLessThan(384.0);
     }
 
     @Test

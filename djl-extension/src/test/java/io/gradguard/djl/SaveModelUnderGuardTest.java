@@ -118,7 +118,7 @@ class SaveModelUnderGuardTest {
                 });
             }
         }
-        assertThat(restoredTo).as("rollbacks, one to a later snapshot").hasSizeGreaterThanOrEqualTo(2).anyMatch(s -> s > 0);
+        assertThat(restoredTo).as("rollbacks, to a snapshot after step 0").isNotEmpty().anyMatch(s -> s > 0);
         for (int epoch = 1; epoch <= restoredTo.size(); epoch++) {
             float[][] saved = ListenerRuns.load(ListenerRuns.MLP, dir, NAME, epoch);
             assertThat(same(saved, seen.byStep.get(restoredTo.get(epoch - 1))))
@@ -138,8 +138,9 @@ class SaveModelUnderGuardTest {
      */
     @Test
     void aHaltedRunLeavesAndSavesTheLastHealthySnapshot() throws Exception {
-        // lr.floor 0.2: the second rollback (scale 0.38 -> 0.11) would go below it, so the guard halts there
-        GuardConfig halting = GuardConfig.custom().lrFloor(0.2).build();
+        // lr.floor 0.5: the first rollback (scale 1 -> 0.3) would go below it, so the guard halts there, after
+        // the snapshot before step 50
+        GuardConfig halting = GuardConfig.custom().lrFloor(0.5).build();
         WeightsBeforeGuard before = new WeightsBeforeGuard();
         SnapshotWeights seen = new SnapshotWeights();
         Path guardedDir = dir.resolve("guarded");
@@ -152,9 +153,9 @@ class SaveModelUnderGuardTest {
                         .isInstanceOf(GradGuardDivergedException.class);
             }
         }
-        assertThat(seen.rollbacks).as("one rollback before the halt").hasSize(1);
+        assertThat(seen.rollbacks).as("no rollback: the first one would cut below lr.floor").isEmpty();
         long last = seen.byStep.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
-        assertThat(last).as("a snapshot after the first rollback").isGreaterThan(SnapshotWeights.toStep(seen.rollbacks.get(0)));
+        assertThat(last).as("a snapshot after the first step").isPositive();
         float[][] atHalt = before.byStep.get(before.byStep.size() - 1);
         float[][] saved = ListenerRuns.load(ListenerRuns.MLP, guardedDir, NAME, 0);
         assertThat(same(saved, seen.byStep.get(last))).as("saved = the last healthy snapshot (step %d)", last).isTrue();
@@ -177,7 +178,7 @@ class SaveModelUnderGuardTest {
         float[][] atHalt;
         float[][] after;
         try (ScenarioRun run = ListenerRuns.openJump();
-                DjlGuard guard = new DjlGuard(GuardConfig.custom().lrFloor(0.2).build()).addGuardListener(seen);
+                DjlGuard guard = new DjlGuard(GuardConfig.custom().lrFloor(0.5).build()).addGuardListener(seen);
                 Trainer t = run.newTrainer()) {
             seen.trainer.set(t);
             float[][][] last = new float[1][][];
