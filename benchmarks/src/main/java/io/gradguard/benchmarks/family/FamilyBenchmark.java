@@ -79,6 +79,13 @@ public final class FamilyBenchmark {
             FamilySweep.run(opt, md);
             return;
         }
+        if (opt.containsKey("report") && !opt.containsKey("split")) {
+            // a re-report belongs to the split its rows come from, not to the default one
+            List<FamilyRow> given = read(Path.of(opt.get("report")));
+            if (!given.isEmpty()) {
+                opt.put("split", given.get(0).split());
+            }
+        }
         Split split = switch (opt.getOrDefault("split", "held-out")) {
             case "held-out" -> Split.HELD_OUT;
             case "tuning" -> Split.TUNING;
