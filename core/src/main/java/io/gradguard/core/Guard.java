@@ -104,6 +104,8 @@ public final class Guard implements AutoCloseable {
     private final List<String> earlyWarnings = new ArrayList<>();
     private boolean lastUpdateHealthy = true;
     private Supplier<double[]> stepWeights;
+    private String pendingInputParam;
+    private double[] pendingColumns;
 
     private long steps;
     private long clipped;
@@ -378,10 +380,25 @@ public final class Guard implements AutoCloseable {
             publisher.step(new StepRecord(s.step(), s.loss(), s.lossKnown(), s.gradNorm(), d.clipCoef(), schedule.scale(), d.action()));
             if ((eventThisStep || layersDue(s.step())) && s.paramGradNorms() != null && names.size() == s.paramGradNorms().length) {
                 double[] w = weightNorms == null ? null : weightNorms.get();
-                publisher.layers(new LayerRecord(s.step(), names, s.paramGradNorms(), w != null && w.length == names.size() ? w : null));
+                publisher.layers(new LayerRecord(s.step(), names, s.paramGradNorms(), w != null && w.length == names.size() ? w : null,
+                        pendingColumns == null ? null : pendingInputParam, pendingColumns));
             }
         }
+        pendingColumns = null;
         return d;
+    }
+
+    /**
+     * Hands the guard the first layer's gradient split by input column, measured with the step about to be
+     * decided (the adapter does so on steps whose weights it measures); it goes into that step's layers record,
+     * where the diagnosis reads the scale of each input.
+     *
+     * @param param the parameter the columns belong to
+     * @param columns the gradient's L2 norm per input column
+     */
+    public void inputColumns(String param, double[] columns) {
+        this.pendingInputParam = param;
+        this.pendingColumns = columns == null ? null : columns.clone();
     }
 
     /** @return a supplier that asks its source at most once */

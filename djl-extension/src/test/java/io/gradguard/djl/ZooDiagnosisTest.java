@@ -11,6 +11,7 @@ import io.gradguard.core.diagnose.RunLog;
 import io.gradguard.models.BadInitScenario;
 import io.gradguard.models.CorruptedBatchScenario;
 import io.gradguard.models.DeepMlpScenario;
+import io.gradguard.models.FeatureScaleScenario;
 import io.gradguard.models.RelativeErrorScenario;
 import io.gradguard.models.RnnAdditionScenario;
 import io.gradguard.models.Scenario;
@@ -83,21 +84,21 @@ class ZooDiagnosisTest {
         Finding f = d.finding("recurrent").orElseThrow();
         assertThat(f.headline()).contains("h2h");
         assertThat(f.advice()).contains("LSTM or GRU").contains("orthogonal");
-        assertThat(rules(d)).doesNotContain("depth", "data");
+        assertThat(rules(d)).doesNotContain("depth", "data", "inputs");
     }
 
     @Test
     void corruptedBatchIsNamed() throws Exception {
         RunDiagnosis d = run(new CorruptedBatchScenario(), Variant.EXPLODING, null)[0];
         assertThat(d.finding("data").orElseThrow().headline()).contains("steps 100)");
-        assertThat(rules(d)).doesNotContain("learning_rate", "depth", "warmup");
+        assertThat(rules(d)).doesNotContain("learning_rate", "depth", "warmup", "inputs");
     }
 
     @Test
     void nearZeroDivisionIsNotBlamedOnTheLearningRateAlone() throws Exception {
         RunDiagnosis d = run(new RelativeErrorScenario(), Variant.EXPLODING, null)[0];
         assertThat(d.finding("loss").orElseThrow().advice()).contains("epsilon");
-        assertThat(rules(d)).doesNotContain("depth", "recurrent");
+        assertThat(rules(d)).doesNotContain("depth", "recurrent", "inputs");
     }
 
     @Test
@@ -111,7 +112,20 @@ class ZooDiagnosisTest {
         assertThat(m.find()).as(lr.advice()).isTrue();
         assertThat(Double.parseDouble(m.group(1))).isBetween(0.05, 0.4);
         assertThat(d.finding("warmup")).isPresent();
-        assertThat(rules(d)).doesNotContain("depth", "recurrent", "data", "loss");
+        assertThat(rules(d)).doesNotContain("depth", "recurrent", "data", "loss", "inputs");
+    }
+
+    /**
+     * Issue 14, item 5: two of sixteen inputs 8x larger than the rest. The first layer's gradient, split by input
+     * column at step 0, shows both columns far above the median, and the diagnosis names them and advises
+     * standardizing the inputs rather than only a lower learning rate.
+     */
+    @Test
+    void featureScaleMismatchIsAnInputProblem() throws Exception {
+        RunDiagnosis d = run(new FeatureScaleScenario(), Variant.EXPLODING, e -> { })[0];
+        Finding f = d.finding("inputs").orElseThrow();
+        assertThat(f.headline()).contains("2 of 16 input columns").contains("input 0 ").contains("input 1 ");
+        assertThat(f.advice()).contains("standardize the inputs");
     }
 
     @Test

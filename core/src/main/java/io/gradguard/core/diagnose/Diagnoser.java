@@ -61,6 +61,11 @@ public final class Diagnoser implements GuardListener {
     private GuardEvent first;
     private LayerRecord lastLayers;
     private LayerRecord firstLayers;
+    private LayerRecord inputLayers;
+    /** A column at this many times the median column is an input on a larger scale. */
+    static final double INPUT_RATIO = 4.0;
+    /** Fewer input columns than this say nothing about scale. */
+    static final int INPUT_MIN_COLUMNS = 4;
     private LayerRecord lastAny;
     private int spikesAtLowScale;
     private double lowestSpikeScale = 1.0;
@@ -145,6 +150,10 @@ public final class Diagnoser implements GuardListener {
     @Override
     public void onLayers(LayerRecord r) {
         lastAny = r;
+        if (inputLayers == null && r.inputColumns() != null && r.inputColumns().length >= INPUT_MIN_COLUMNS
+                && java.util.Arrays.stream(r.inputColumns()).allMatch(Double::isFinite)) {
+            inputLayers = r;
+        }
         if (firstLayers == null) {
             firstLayers = r;
         }
@@ -214,6 +223,7 @@ public final class Diagnoser implements GuardListener {
         List<Finding> out = new ArrayList<>();
         origin().ifPresent(out::add);
         depth().ifPresent(out::add);
+        inputs(needed).ifPresent(out::add);
         recurrent().ifPresent(out::add);
         data().ifPresent(out::add);
         loss().ifPresent(out::add);
@@ -276,6 +286,46 @@ public final class Diagnoser implements GuardListener {
             }
         }
         return new double[] {decades, agree / (double) (k - 1), agree};
+    }
+
+    /**
+     * Inputs on different scales: in the first layer's gradient at the first measured step (usually step 0), split
+     * by input column, a column at {@value #INPUT_RATIO} times the median column or more is an input on a larger
+     * scale than the rest (the gradient of a first-layer weight is proportional to its input). The learning rate
+     * that overshoots along those inputs looks too high, yet a lower one only slows every other input down.
+     */
+    private java.util.Optional<Finding> inputs(boolean needed) {
+        LayerRecord r = inputLayers;
+        if (!needed || r == null) {
+            return java.util.Optional.empty();
+        }
+        double[] c = r.inputColumns();
+        double[] sorted = c.clone();
+        java.util.Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        if (!(median > 0)) {
+            return java.util.Optional.empty();
+        }
+        List<String> large = new ArrayList<>();
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] >= INPUT_RATIO * median) {
+                large.add(String.format(Locale.ROOT, "input %d %.1fx", i, c[i] / median));
+            }
+        }
+        if (large.isEmpty() || large.size() > c.length / 2) {
+            return java.util.Optional.empty();
+        }
+        String shown = large.size() <= 6 ? String.join(", ", large)
+                : String.join(", ", large.subList(0, 6)) + " and " + (large.size() - 6) + " more";
+        String headline = "Inputs: " + large.size() + " of " + c.length + " input columns are on a larger scale than the"
+                + " rest (the first layer's gradient per input column, against the median column: " + shown + ").";
+        String advice = "standardize the inputs (subtract each column's mean, divide by its standard deviation, with the"
+                + " statistics of the training set) before training; a lower learning rate would only hide it by slowing"
+                + " every other input down.";
+        List<String> ev = List.of(String.format(Locale.ROOT, "gradient of '%s' at step %d per input column: median %s,"
+                + " largest %s", r.inputParam(), r.step(), fmt(median), fmt(sorted[sorted.length - 1])));
+        return java.util.Optional.of(new Finding("inputs", headline, advice, ev));
     }
 
     private java.util.Optional<Finding> depth() {

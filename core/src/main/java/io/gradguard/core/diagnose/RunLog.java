@@ -124,8 +124,13 @@ public final class RunLog {
                         weights[i] = JsonReader.number(w.get(names.get(i)));
                     }
                 }
+                double[] columns = null;
+                if (m.get("input_grad_columns") instanceof List<?> c) {
+                    columns = c.stream().mapToDouble(JsonReader::number).toArray();
+                }
                 LayerRecord l = new LayerRecord((long) JsonReader.number(m.get("step")), names,
-                        grads.stream().mapToDouble(Double::doubleValue).toArray(), weights);
+                        grads.stream().mapToDouble(Double::doubleValue).toArray(), weights,
+                        m.get("input_param") == null ? null : str(m.get("input_param")), columns);
                 layers.add(l);
                 records.add(l);
             }

@@ -126,6 +126,10 @@ public final class JsonlEventLog implements GuardListener, AutoCloseable {
         if (r.weightNorms() != null) {
             j.putNumbers("weight_norms", r.names(), r.weightNorms());
         }
+        if (r.inputColumns() != null && r.inputParam() != null) {
+            j.put("input_param", r.inputParam());
+            j.putAny("input_grad_columns", java.util.Arrays.stream(r.inputColumns()).boxed().toList());
+        }
         line(j);
     }
 

@@ -295,6 +295,9 @@ public final class DjlGuardSession implements AutoCloseable {
         boolean due = guard.weightsDue(current);
         GradientInspector.Measurement m = inspector.measure(loss, due);
         StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());
+        if (m.inputColumns() != null) {
+            guard.inputColumns(inspector.describe().get(inspector.inputParameter()).name(), m.inputColumns());
+        }
         double[] pre = m.weightNorms();
         Decision d = guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
         if (d.snapshot() && snapshot != null) {

@@ -25,7 +25,17 @@ import java.util.List;
 public final class GradientInspector {
 
     /** The host-side result of one inspection. */
-    public record Measurement(double[] gradNorms, double loss, double[] weightNorms) {}
+    public record Measurement(double[] gradNorms, double loss, double[] weightNorms, double[] inputColumns) {
+
+        /**
+         * @param gradNorms per-parameter gradient norms
+         * @param loss the batch loss
+         * @param weightNorms per-parameter weight norms, or null
+         */
+        public Measurement(double[] gradNorms, double loss, double[] weightNorms) {
+            this(gradNorms, loss, weightNorms, null);
+        }
+    }
 
     private final List<Parameter> params = new ArrayList<>();
     private final List<Parameter> all = new ArrayList<>();
@@ -69,6 +79,19 @@ public final class GradientInspector {
             }
         }
         return k != params.size();
+    }
+
+    /**
+     * @return the index of the first parameter with at least two axes (the first layer's weight, whose gradient
+     *     is split by input column), or -1
+     */
+    public int inputParameter() {
+        for (int i = 0; i < params.size(); i++) {
+            if (params.get(i).getArray().getShape().dimension() >= 2) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** @return the parameters, as the core sees them */
@@ -150,7 +173,24 @@ public final class GradientInspector {
                     parts.add(asScalar(scope, params.get(i).getArray().norm(), dev0));
                 }
             }
-            float[] host = scoped(scope, NDArrays.stack(parts)).toFloatArray();
+            NDArray stacked = scoped(scope, NDArrays.stack(parts));
+            int in = withWeights ? inputParameter() : -1;
+            int columnCount = 0;
+            if (in >= 0) {
+                // the first layer's gradient per input column (every axis but the second): an input on a larger scale
+                // than the rest shows as a larger column; rides in the same host copy
+                NDArray g = summed[in];
+                int[] axes = new int[g.getShape().dimension() - 1];
+                for (int a = 0, k = 0; a < g.getShape().dimension(); a++) {
+                    if (a != 1) {
+                        axes[k++] = a;
+                    }
+                }
+                NDArray columns = onDevice(scope, scoped(scope, scoped(scope, scoped(scope, g.square()).sum(axes)).sqrt()), dev0);
+                columnCount = (int) columns.size();
+                stacked = scoped(scope, NDArrays.concat(new NDList(stacked, columns)));
+            }
+            float[] host = stacked.toFloatArray();
             hostReads++;
             double[] grads = new double[n];
             for (int i = 0; i < n; i++) {
@@ -166,7 +206,15 @@ public final class GradientInspector {
                     weights[i] = host[off + i];
                 }
             }
-            return new Measurement(grads, lossValue, weights);
+            double[] columns = null;
+            if (columnCount > 0) {
+                columns = new double[columnCount];
+                int off = n + (hasLoss ? 1 : 0) + n;
+                for (int i = 0; i < columnCount; i++) {
+                    columns[i] = host[off + i];
+                }
+            }
+            return new Measurement(grads, lossValue, weights, columns);
         }
     }
 
