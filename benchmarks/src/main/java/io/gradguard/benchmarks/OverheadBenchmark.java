@@ -258,7 +258,7 @@ public final class OverheadBenchmark {
             String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                     System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
             replaceSection(Path.of(out), "## Overhead", "## Overhead\n\nMachine: " + machine + ". Date: " + LocalDate.now()
-                    + ". Engine: DJL 0.36.0 / PyTorch 2.7.1 CPU, MKL_CBWR=" + System.getenv("MKL_CBWR")
+                    + ". Engine: " + Engines.describe().replaceFirst(";.*", "") + ", MKL_CBWR=" + System.getenv("MKL_CBWR")
                     + " (AUTO: MKL's fastest kernels, as an application runs them).\nCommand: `./mvnw -q -B install -DskipTests"
                     + " && ./mvnw -q -B -pl benchmarks exec:exec -Dmkl.cbwr=AUTO -Dbench.main=io.gradguard.benchmarks.OverheadBenchmark"
                     + " \"-Dbench.args=RESULTS.md " + rounds + "\"`\n\n" + md);

@@ -323,9 +323,8 @@ public final class RecoveryBenchmark {
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name"));
         String section = "## Recovery\n\n"
-                + "Machine: " + machine + ". Date: " + LocalDate.now() + ". Engines: DJL 0.36.0 / PyTorch 2.7.1 CPU;"
-                + " TensorFlow Java 1.1.0 (TensorFlow 2.18 CPU, one thread per session) for the last row. MKL_CBWR="
-                + System.getenv("MKL_CBWR") + " (bit-reproducible runs: rerunning the command gives the same table).\n"
+                + "Machine: " + machine + ". Date: " + LocalDate.now() + ". Engines: " + Engines.describe()
+                + " (TensorFlow: one thread per session, the last row). " + Engines.reproducibility() + "\n"
                 + "Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.RecoveryBenchmark -Dbench.args=RESULTS.md` (written to `benchmarks/RESULTS.md`)\n\n"
                 + "Cells: final loss on the scenario's clean evaluation set as a ratio to the tuned reference trained"

@@ -1,5 +1,7 @@
 package io.gradguard.benchmarks.family;
 
+import io.gradguard.benchmarks.Engines;
+
 import io.gradguard.benchmarks.OverheadBenchmark;
 import io.gradguard.core.ConfigSources;
 import io.gradguard.core.GuardConfig;
@@ -340,13 +342,11 @@ public final class FamilyBenchmark {
     static String section(FamilyReport report, String split, GuardConfig config, String md, Path rowsFile) {
         String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        String cbwr = System.getenv("MKL_CBWR");
         StringBuilder sb = new StringBuilder();
         sb.append("## Family (").append(split).append(" split)\n\n");
         sb.append("Machine: ").append(machine).append(". Date: ").append(LocalDate.now()).append(". Engines: ")
                 .append(Engines.describe()).append(". ")
-                .append("COMPATIBLE".equals(cbwr) ? "MKL_CBWR=COMPATIBLE: rerunning the command gives the same numbers. "
-                        : "MKL_CBWR is not COMPATIBLE: numbers may differ in the last digits from run to run. ")
+                .append(Engines.reproducibility()).append(' ')
                 .append("\nCommand: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
                         + " -Dbench.main=io.gradguard.benchmarks.family.FamilyBenchmark \"-Dbench.args=--split=")
                 .append(split).append(" RESULTS.md\"`")

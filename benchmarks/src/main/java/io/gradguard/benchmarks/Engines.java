@@ -1,14 +1,14 @@
-package io.gradguard.benchmarks.family;
+package io.gradguard.benchmarks;
 
 import ai.djl.engine.Engine;
 
-/** The engine versions of this run, read from the engines themselves. */
-final class Engines {
+/** The engine versions of this run, read from the engines themselves, and what MKL_CBWR makes of the numbers. */
+public final class Engines {
 
     private Engines() {}
 
     /** @return e.g. {@code DJL 0.36.0 / PyTorch 2.7.1 CPU; TensorFlow Java (TensorFlow 2.18.0) CPU} */
-    static String describe() {
+    public static String describe() {
         StringBuilder sb = new StringBuilder();
         try {
             Engine e = Engine.getInstance();
@@ -23,5 +23,16 @@ final class Engines {
             sb.append("; TensorFlow Java (not loaded)");
         }
         return sb.toString();
+    }
+
+    /**
+     * @return the reproducibility sentence: that rerunning gives the same numbers only when MKL_CBWR=COMPATIBLE is
+     *     really set in this process, and otherwise what it is
+     */
+    public static String reproducibility() {
+        String cbwr = System.getenv("MKL_CBWR");
+        return "COMPATIBLE".equals(cbwr) ? "MKL_CBWR=COMPATIBLE: rerunning the command gives the same numbers."
+                : "MKL_CBWR=" + (cbwr == null ? "(unset)" : cbwr) + ": MKL picks kernels by buffer alignment, so rerunning the"
+                        + " command may change the last digits.";
     }
 }
