@@ -166,6 +166,18 @@ class FaultScaleTest {
     }
 
     /**
+     * The loop calls the guard inside its {@code GradientCollector}'s try block, at a learning rate (1.5) whose loss
+     * climbs from the first steps, so the guard rolls back there: restoring parameters inside the block used to throw
+     * ("a leaf Variable that requires grad is being used in an in-place operation") and turn the guard off.
+     */
+    @Test
+    void aRollbackInsideTheGradientCollectorBlockWorks() {
+        RunSummary s = guardedRun(4, 12, 1.5f);
+        assertThat(s.rollbacks()).as("the guard rolled back").isPositive();
+        assertThat(s.steps()).as("and was still guarding after it (not turned off by an error)").isEqualTo(12);
+    }
+
+    /**
      * A thousand guarded trainers and a thousand unguarded ones, created and closed in interleaved blocks of 100
      * (a 65,536 -> 1 linear model, SGD with momentum: a snapshot is 512 KB). DJL 0.36 itself keeps some native
      * memory per closed trainer, guarded or not (about 0.1-0.4 MB at this size); the guard must add nothing to
