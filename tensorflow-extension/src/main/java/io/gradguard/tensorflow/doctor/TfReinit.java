@@ -32,7 +32,8 @@ import org.tensorflow.types.TFloat64;
  * <p>Variables of rank 2 or more are re-initialized; rank-0/1 variables (biases, scales) are left alone
  * and listed as skipped. The values are drawn in Java, from a {@link Random} seeded with the seed and the
  * variable's name, so a variable gets the same values whatever the order of the list. Float32 and
- * float64 variables. Run it before training, or before an optimizer's slots hold state for the old values.
+ * float64 variables. Run it before training: an optimizer's slots (momentum, Adam's moments) and a
+ * {@code GuardedOptimizer}'s snapshot, once they hold state, hold it for the old values.
  */
 public final class TfReinit {
 

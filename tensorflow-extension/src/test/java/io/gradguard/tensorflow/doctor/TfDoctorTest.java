@@ -88,4 +88,92 @@ class TfDoctorTest {
             data.forEach(TfMlpScenario.Batch::close);
         }
     }
+
+    /** Trains plain gradient descent for STEPS steps; returns {eval loss before, eval loss after, first non-finite step}. */
+    static float[] train(TfMlpScenario sc, boolean fix) {
+        try (TfMlpScenario.Model m = sc.build(); Session s = TfMlpScenario.session(m.graph)) {
+            List<TfMlpScenario.Batch> data = batches(sc, 2);
+            try {
+                FlowReport r = TfFlowCheck.ofLearningRate(LR).check(s, m.loss, feeds(data, m));
+                assertThat(r.variables()).hasSize(18);
+            } finally {
+                data.forEach(TfMlpScenario.Batch::close);
+            }
+            if (fix) {
+                TfReinit.apply(s, m.loss, InitScheme.HE, 42L);
+            }
+            float before = sc.evaluate(s, m);
+            // the optimizer is built after the check's and the fix's ops, in the same graph and session
+            Op train = new GradientDescent(m.graph, LR).minimize(m.loss, "train");
+            TfMlpScenario.Data d = sc.trainData();
+            float[] xs = new float[TfMlpScenario.BATCH * TfMlpScenario.IN];
+            float[] ys = new float[TfMlpScenario.BATCH];
+            int firstNan = -1;
+            for (int i = 0; i < STEPS; i++) {
+                d.next(xs, ys);
+                float l = TfMlpScenario.run(s, m, xs, ys, (ss, runner) -> runner.addTarget(train).run());
+                if (firstNan < 0 && !Float.isFinite(l)) {
+                    firstNan = i;
+                }
+            }
+            return new float[] {before, sc.evaluate(s, m), firstNan};
+        }
+    }
+
+    static final int STEPS = 40;
+
+    @Test
+    void plainGradientDescentExplodesOnTheOverScaledNetAndTrainsAfterTheHeFix() {
+        TfMlpScenario sc = RELU.withInitGain(GAIN);
+        float[] unfixed = train(sc, false);
+        float[] fixed = train(sc, true);
+        System.out.printf(Locale.ROOT, "plain GD lr %s, %d steps: unfixed eval loss %s -> %s (first non-finite step %d);"
+                + " He-fixed %s -> %s%n", LR, STEPS, unfixed[0], unfixed[1], (int) unfixed[2], fixed[0], fixed[1]);
+        assertThat(unfixed[1]).as("unfixed explodes").satisfiesAnyOf(
+                l -> assertThat(l).isNaN(), l -> assertThat(l).isGreaterThan(100 * fixed[1]));
+        assertThat(fixed[2]).isEqualTo(-1f);
+        assertThat(fixed[1]).as("fixed trains").isFinite().isLessThan(0.5f * fixed[0]);
+    }
+
+    @Test
+    void healthyGraphsHaveNothingOutOfRange() {
+        for (TfMlpScenario sc : new TfMlpScenario[] {RELU, new TfMlpScenario()}) {
+            List<TfMlpScenario.Batch> data = batches(sc, 2);
+            try (TfMlpScenario.Model m = sc.build(); Session s = TfMlpScenario.session(m.graph)) {
+                FlowReport r = TfFlowCheck.ofLearningRate(LR).check(s, m.loss, feeds(data, m));
+                System.out.print(r.text());
+                assertThat(r.healthy()).as(r.text()).isTrue();
+                assertThat(r.gradientGrowth().getAsDouble()).isBetween(1 / 1.5, 1.5);
+            } finally {
+                data.forEach(TfMlpScenario.Batch::close);
+            }
+        }
+    }
+
+    @Test
+    void aCheckAfterGuardedOptimizerSeesTheModelsVariablesOnlyAndTheGuardedRunGoesOn() {
+        TfMlpScenario sc = new TfMlpScenario();
+        List<TfMlpScenario.Batch> data = batches(sc, 1);
+        try (TfMlpScenario.Model m = sc.build(); Session s = TfMlpScenario.session(m.graph)) {
+            io.gradguard.tensorflow.GuardedOptimizer opt = io.gradguard.tensorflow.GuardedOptimizer.wrap(
+                    TfMlpScenario.sgdMomentum(m.graph, TfMlpScenario.TUNED_SGD_MOMENTUM_LR),
+                    io.gradguard.core.GuardConfig.ofDefaults());
+            Op train = opt.minimize(m.loss, "train");
+            float first = TfMlpScenario.run(s, m, new float[TfMlpScenario.BATCH * TfMlpScenario.IN],
+                    new float[TfMlpScenario.BATCH], (ss, r) -> opt.run(ss, r.addTarget(train)));
+            FlowReport r = TfFlowCheck.ofLearningRate(TfMlpScenario.TUNED_SGD_MOMENTUM_LR).check(s, m.loss, feeds(data, m));
+            // the guard's snapshot copies and Momentum's accumulators are variables too, but not the loss's
+            assertThat(r.variables()).extracting(VariableFlow::name)
+                    .isEqualTo(m.variables.stream().map(v -> v.op().name()).toList());
+            float second = TfMlpScenario.run(s, m, new float[TfMlpScenario.BATCH * TfMlpScenario.IN],
+                    new float[TfMlpScenario.BATCH], (ss, run) -> opt.run(ss, run.addTarget(train)));
+            assertThat(second).isFinite();
+            assertThat(first).isFinite();
+            assertThat(opt.summary().steps()).isEqualTo(2);
+            assertThat(opt.mismatches()).isZero();
+            opt.close();
+        } finally {
+            data.forEach(TfMlpScenario.Batch::close);
+        }
+    }
 }
