@@ -45,6 +45,7 @@ public final class TfMlpScenario {
     private final int width;
     private final long seed;
     private final boolean tanh;
+    private final double initGain;
 
     /** The scenario the tests use: 8 tanh hidden layers of 32 units. */
     public TfMlpScenario() {
@@ -58,10 +59,33 @@ public final class TfMlpScenario {
      * @param tanh tanh hidden units instead of ReLU
      */
     public TfMlpScenario(int depth, int width, long seed, boolean tanh) {
+        this(depth, width, seed, tanh, 1.0);
+    }
+
+    private TfMlpScenario(int depth, int width, long seed, boolean tanh, double initGain) {
         this.depth = depth;
         this.width = width;
         this.seed = seed;
         this.tanh = tanh;
+        this.initGain = initGain;
+    }
+
+    /**
+     * The same scenario with every weight matrix drawn at {@code gain} times its usual standard deviation
+     * (sqrt(1/fan-in) for tanh, He's sqrt(2/fan-in) for ReLU). A gain above 1 is the "initialized too
+     * large" scenario of the structure doctor: in a deep plain ReLU net the gradient signal then grows by
+     * about {@code gain} per layer on its way back to the input, and plain gradient descent at a rate that
+     * trains the He-initialized net explodes.
+     *
+     * @param gain factor on the weights' standard deviation, finite and &gt; 0
+     * @return the scenario with that initialization (same seeds, so the same draws scaled)
+     * @throws IllegalArgumentException when {@code gain} is not finite and &gt; 0
+     */
+    public TfMlpScenario withInitGain(double gain) {
+        if (!(gain > 0) || !Double.isFinite(gain)) {
+            throw new IllegalArgumentException("init gain must be finite and > 0, but was " + gain);
+        }
+        return new TfMlpScenario(depth, width, seed, tanh, gain);
     }
 
     /**
@@ -124,7 +148,7 @@ public final class TfMlpScenario {
             boolean last = l == depth;
             int out = last ? 1 : width;
             float[] w = new float[in * out];
-            double std = Math.sqrt((tanh ? 1.0 : 2.0) / in);
+            double std = initGain * Math.sqrt((tanh ? 1.0 : 2.0) / in);
             for (int i = 0; i < w.length; i++) {
                 w[i] = (float) (rng.nextGaussian() * std);
             }
