@@ -96,7 +96,8 @@ final class FlowJudge {
                             FlowReport.COMPOUND_MIN, FlowReport.COMPOUND_MAX)));
             return;
         }
-        for (int i = 1; i < k; i++) {
+        // the output layer's own scale is matched to the targets by training: its step is not judged
+        for (int i = 1; i < k - 1; i++) {
             double r = weighted.get(i).rms() / weighted.get(i - 1).rms();
             if (r > FlowReport.STEP_MAX || r < FlowReport.STEP_MIN) {
                 out.add(new Finding(r > 1 ? Kind.ACTIVATIONS_GROW : Kind.ACTIVATIONS_SHRINK, weighted.get(i).block(),

@@ -19,7 +19,8 @@ import java.util.Optional;
  *       where the fitted trend, compounded from the output, crosses the bound; a per-layer factor well inside
  *       [{@link #STEP_MIN}, {@link #STEP_MAX}], such as 1.4, still compounds to 100x over 14 layers);</li>
  *   <li>the activations' RMS after the weight layers compounds the same way, input side to output side, or jumps
- *       by more than {@link #STEP_MAX}x (less than {@link #STEP_MIN}x) from one weight layer to the next;</li>
+ *       by more than {@link #STEP_MAX}x (less than {@link #STEP_MIN}x) from one weight layer to the next (the output
+ *       layer's step excepted: training matches its scale to the targets);</li>
  *   <li>the first update would move a weight by more than {@link #UPDATE_MAX} or less than {@link #UPDATE_MIN}
  *       of its norm;</li>
  *   <li>the input columns' standard deviations spread more than {@link #INPUT_SPREAD_MAX}x (largest over median);</li>
