@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * the learning-rate range test ({@link LrFinder}), then short trials from the same seed on the same batches: the model
  * as it is, the suggested learning rate, each applicable {@link StructureFix}, and the best pairs (the best fix at the
  * suggested rate, the two best fixes together). It ranks the trials by the loss on held-back batches after the trial
- * (lower is better; diverged last), and prescribes the winner as code-level lines, or "no change needed" when the
- * model as it is ends within {@link Builder#margin} of the best.
+ * (lower is better; diverged last) and prescribes, as code-level lines, the simplest trial that ends within
+ * {@link Builder#margin} of the best (fewest changes: each fix counts one, a new learning rate one; ties go to the
+ * lower loss), so "no change needed" when the model as it is ends within the margin.
  *
  * <pre>{@code
  * DoctorResult r = Doctor.builder()
@@ -124,9 +125,19 @@ public final class Doctor {
             ranked.sort(Comparator.comparing(trials::get, Trial::compare));
             Trial first = trials.get(ranked.get(0));
             Trial plain = trials.get(0);
-            boolean noChange = plain.finite()
-                    && plain.finalLoss() <= first.finalLoss() + b.margin * Math.abs(first.finalLoss());
-            int chosenIndex = noChange ? 0 : ranked.get(0);
+            // the simplest recipe within the margin of the best wins: fewest changes (each fix, a new rate), then loss
+            int chosenIndex = ranked.get(0);
+            if (first.finite()) {
+                double bound = first.finalLoss() + b.margin * Math.abs(first.finalLoss());
+                for (int i : ranked) {
+                    Trial t = trials.get(i);
+                    Trial c = trials.get(chosenIndex);
+                    if (t.finite() && t.finalLoss() <= bound && changes(t) < changes(c)) {
+                        chosenIndex = i;
+                    }
+                }
+            }
+            boolean noChange = chosenIndex == 0;
             Trial chosen = trials.get(chosenIndex);
             List<StructureFix> chosenFixes = recipes.get(chosenIndex);
             FlowReport after;
@@ -151,6 +162,10 @@ public final class Doctor {
             LOG.info("Doctor:\n{}", result.text());
             return result;
         }
+    }
+
+    private int changes(Trial t) {
+        return t.fixes().size() + (t.learningRate() == b.learningRate ? 0 : 1);
     }
 
     private List<String> prescription(boolean noChange, Trial plain, Trial first, Trial chosen,
@@ -299,8 +314,8 @@ public final class Doctor {
         }
 
         /**
-         * @param v how close to the best trial, relative to its loss, the model as it is must end for "no change
-         *     needed", in [0, 1] (default 0.1)
+         * @param v how close to the best trial's loss, relative to it, a simpler trial must end to be prescribed
+         *     instead (the model as it is: "no change needed"), in [0, 1] (default 0.1)
          * @return this
          */
         public Builder margin(double v) {
