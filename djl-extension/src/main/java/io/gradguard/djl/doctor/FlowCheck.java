@@ -199,7 +199,7 @@ public final class FlowCheck {
         String rule = adam ? "Adam: lr*sqrt(n)/||w||"
                 : String.format(java.util.Locale.ROOT, "SGD%s: lr*||g||/||w|| (first step)",
                         optimizer == null || OptimizerAccess.momentum(optimizer) == 0 ? ""
-                                : " momentum " + OptimizerAccess.momentum(optimizer));
+                                : String.format(java.util.Locale.ROOT, " momentum %.3g", OptimizerAccess.momentum(optimizer)));
         List<FlowReport.Layer> layers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
