@@ -146,4 +146,41 @@ public final class OptimizerAccess {
         }
         return n;
     }
+    /**
+     * The learning rate the optimizer's first tracker gives for an update, read without changing it.
+     *
+     * @param optimizer the optimizer
+     * @param update the update count to ask for (1 for the first update)
+     * @return the learning rate, or NaN when the optimizer has no readable tracker
+     */
+    public static double learningRate(Optimizer optimizer, int update) {
+        for (Field f : trackerFields(optimizer)) {
+            try {
+                if (f.get(optimizer) instanceof ParameterTracker t) {
+                    return t.getNewValue("gradguard-probe", update);
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // try the next field
+            }
+        }
+        return Double.NaN;
+    }
+
+    /**
+     * @param optimizer the optimizer
+     * @return the value of its float field {@code momentum} (DJL's {@code Sgd}), or 0 when it has none
+     */
+    public static double momentum(Optimizer optimizer) {
+        for (Field f : fields(optimizer)) {
+            if (f.getName().equals("momentum") && f.getType() == float.class) {
+                try {
+                    f.setAccessible(true);
+                    return f.getFloat(optimizer);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
+    }
 }

@@ -1,0 +1,362 @@
+package io.gradguard.djl.doctor;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.TrainingConfig;
+import ai.djl.training.dataset.Dataset;
+import io.gradguard.djl.LrFinder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.DoubleFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one-call repair of a model's structure: measures the gradient flow at initialization ({@link FlowCheck}), runs
+ * the learning-rate range test ({@link LrFinder}), then short trials from the same seed on the same batches: the model
+ * as it is, the suggested learning rate, each applicable {@link StructureFix}, and the best pairs (the best fix at the
+ * suggested rate, the two best fixes together). It ranks the trials by the loss on held-back batches after the trial
+ * (lower is better; diverged last) and prescribes, as code-level lines, the simplest trial that ends within
+ * {@link Builder#margin} of the best (fewest changes: each fix counts one, a new learning rate one; ties go to the
+ * lower loss), so "no change needed" when the model as it is ends within the margin.
+ *
+ * <pre>{@code
+ * DoctorResult r = Doctor.builder()
+ *         .model(() -> buildMyBlock())                     // a fresh, uninitialized block each call
+ *         .config(lr -> new DefaultTrainingConfig(loss).optOptimizer(
+ *                 Optimizer.sgd().setLearningRateTracker(Tracker.fixed((float) lr)).optMomentum(0.9f).build()))
+ *         .learningRate(0.005).data(trainingSet).inputShape(new Shape(32, 16)).plannedSteps(3000)
+ *         .record(Path.of("doctor.json"))
+ *         .build().run();
+ * r.prescription().forEach(System.out::println);
+ * Block fixed = r.fixedBlock(model.getNDManager());   // initialized, fixes applied
+ * }</pre>
+ *
+ * <p>Cost: {@link DoctorResult#trialSteps()} training steps in all (trials x steps per trial), by default at most 10%
+ * of the planned steps, plus the range test's steps ({@link Builder#lrFinderSteps}, 50 by default) and two flow-check
+ * passes (one on the model as it is, one on the chosen fix).
+ */
+public final class Doctor {
+
+    private static final Logger LOG = LoggerFactory.getLogger("io.gradguard");
+
+    private final Builder b;
+
+    private Doctor(Builder b) {
+        this.b = b;
+    }
+
+    /** @return a builder; model, config, learning rate, data, input shape and planned steps are required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs the check, the range test and the trials, and writes the record when a path was given.
+     *
+     * @return the trials, the choice and the prescription
+     * @throws IllegalStateException when the record cannot be written or the data set cannot be read
+     */
+    public DoctorResult run() {
+        long start = System.nanoTime();
+        int budget = b.budgetSteps > 0 ? b.budgetSteps : Math.max(1, b.plannedSteps / 10);
+        List<StructureFix> applicable = new ArrayList<>();
+        FlowReport before;
+        LrFinder.Result range = null;
+        // the first bench reads only a few batches: enough for the flow check and the applicability questions
+        try (TrialBench probe = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, 1, 0);
+                TrialBench.Built asIs = probe.build(List.of(), b.learningRate)) {
+            before = probe.flow(asIs, b.learningRate);
+            Block block = asIs.model().getBlock();
+            for (StructureFix f : b.fixes) {
+                if (f.appliesTo(block, before)) {
+                    applicable.add(f);
+                }
+            }
+            if (b.lrFinderSteps > 0) {
+                range = LrFinder.builder().steps(b.lrFinderSteps).build().run(asIs.trainer(), b.data);
+            }
+        }
+        LOG.info("Doctor: flow at initialization\n{}", before.text());
+        double suggested = range == null ? Double.NaN : range.suggestedLr();
+        boolean lrTrial = Double.isFinite(suggested) && suggested > 0;
+        int pairs = (applicable.isEmpty() || !lrTrial ? 0 : 1) + (applicable.size() >= 2 ? 1 : 0);
+        int trialCount = 1 + (lrTrial ? 1 : 0) + applicable.size() + pairs;
+        int steps = Math.max(1, budget / trialCount);
+        List<Trial> trials = new ArrayList<>();
+        List<List<StructureFix>> recipes = new ArrayList<>();
+        try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
+            trials.add(bench.train("as-is", List.of(), b.learningRate, steps));
+            recipes.add(List.of());
+            if (lrTrial) {
+                trials.add(bench.train("lr", List.of(), suggested, steps));
+                recipes.add(List.of());
+            }
+            List<Trial> fixTrials = new ArrayList<>();
+            for (StructureFix f : applicable) {
+                Trial t = bench.train(f.name(), List.of(f), b.learningRate, steps);
+                trials.add(t);
+                fixTrials.add(t);
+                recipes.add(List.of(f));
+            }
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < applicable.size(); i++) {
+                order.add(i);
+            }
+            order.sort(Comparator.comparing(fixTrials::get, Trial::compare));
+            if (!applicable.isEmpty() && lrTrial) {
+                StructureFix best = applicable.get(order.get(0));
+                trials.add(bench.train(best.name() + "+lr", List.of(best), suggested, steps));
+                recipes.add(List.of(best));
+            }
+            if (applicable.size() >= 2) {
+                List<StructureFix> two = List.of(applicable.get(order.get(0)), applicable.get(order.get(1)));
+                trials.add(bench.train(two.get(0).name() + "+" + two.get(1).name(), two, b.learningRate, steps));
+                recipes.add(two);
+            }
+            List<Integer> ranked = new ArrayList<>();
+            for (int i = 0; i < trials.size(); i++) {
+                ranked.add(i);
+            }
+            ranked.sort(Comparator.comparing(trials::get, Trial::compare));
+            Trial first = trials.get(ranked.get(0));
+            Trial plain = trials.get(0);
+            // the simplest recipe within the margin of the best wins: fewest changes (each fix, a new rate), then loss
+            int chosenIndex = ranked.get(0);
+            if (first.finite()) {
+                double bound = first.finalLoss() + b.margin * Math.abs(first.finalLoss());
+                for (int i : ranked) {
+                    Trial t = trials.get(i);
+                    Trial c = trials.get(chosenIndex);
+                    if (t.finite() && t.finalLoss() <= bound && changes(t) < changes(c)) {
+                        chosenIndex = i;
+                    }
+                }
+            }
+            boolean noChange = chosenIndex == 0;
+            Trial chosen = trials.get(chosenIndex);
+            List<StructureFix> chosenFixes = recipes.get(chosenIndex);
+            FlowReport after;
+            try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
+                after = bench.flow(fixed, chosen.learningRate());
+            }
+            List<Trial> rankedTrials = ranked.stream().map(trials::get).toList();
+            List<String> lines = prescription(noChange, plain, first, chosen, chosenFixes, suggested);
+            float[] sample;
+            Shape sampleShape;
+            try (ai.djl.ndarray.NDArray s = bench.sample()) {
+                sample = s.toFloatArray();
+                sampleShape = s.getShape();
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            DoctorResult result = new DoctorResult(before, after, rankedTrials, chosen, chosenFixes, noChange, lines,
+                    b.learningRate, range, b.plannedSteps, budget, steps, millis, new DoctorResult.Recipe(b.model,
+                            b.seed, b.inputShape, sample, sampleShape));
+            if (b.record != null) {
+                result.write(b.record);
+            }
+            LOG.info("Doctor:\n{}", result.text());
+            return result;
+        }
+    }
+
+    private int changes(Trial t) {
+        return t.fixes().size() + (t.learningRate() == b.learningRate ? 0 : 1);
+    }
+
+    private List<String> prescription(boolean noChange, Trial plain, Trial first, Trial chosen,
+            List<StructureFix> fixes, double suggested) {
+        List<String> lines = new ArrayList<>();
+        if (noChange) {
+            lines.add(String.format(java.util.Locale.ROOT, "no change needed: the model as it is ended at %.4g, within"
+                    + " %.0f%% of the best trial (%s, %.4g)", plain.finalLoss(), 100 * b.margin, first.name(),
+                    first.finalLoss()));
+            return lines;
+        }
+        for (StructureFix f : fixes) {
+            lines.add(f.prescription());
+        }
+        if (chosen.learningRate() != b.learningRate) {
+            lines.add(String.format(java.util.Locale.ROOT, "lr = %.3g (the range test's suggestion; yours: %.3g)",
+                    suggested, b.learningRate));
+        }
+        return lines;
+    }
+
+    /** Builds a {@link Doctor}; every value is checked when set, the required ones at {@link #build()}. */
+    public static final class Builder {
+        private Supplier<Block> model;
+        private DoubleFunction<? extends TrainingConfig> config;
+        private double learningRate = Double.NaN;
+        private Dataset data;
+        private Shape inputShape;
+        private int plannedSteps;
+        private int budgetSteps;
+        private int lrFinderSteps = 50;
+        private int evalBatches = 2;
+        private int seed = 42;
+        private double margin = 0.1;
+        private Path record;
+        private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
+                ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs());
+
+        private Builder() {}
+
+        /**
+         * @param v makes a fresh, uninitialized model block on each call (the doctor seeds the engine before it
+         *     initializes one)
+         * @return this
+         */
+        public Builder model(Supplier<Block> v) {
+            model = Objects.requireNonNull(v, "Doctor.builder().model");
+            return this;
+        }
+
+        /**
+         * @param v makes a training configuration, with a new optimizer, for a learning rate
+         * @return this
+         */
+        public Builder config(DoubleFunction<? extends TrainingConfig> v) {
+            config = Objects.requireNonNull(v, "Doctor.builder().config");
+            return this;
+        }
+
+        /**
+         * @param v your learning rate, positive and finite
+         * @return this
+         */
+        public Builder learningRate(double v) {
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("Doctor.builder().learningRate: " + v + " is not a positive finite number");
+            }
+            learningRate = v;
+            return this;
+        }
+
+        /**
+         * @param v the training data; its batches are read in order (use sequential sampling for the same batches)
+         * @return this
+         */
+        public Builder data(Dataset v) {
+            data = Objects.requireNonNull(v, "Doctor.builder().data");
+            return this;
+        }
+
+        /**
+         * @param v the model's input shape, batch axis first
+         * @return this
+         */
+        public Builder inputShape(Shape v) {
+            inputShape = Objects.requireNonNull(v, "Doctor.builder().inputShape");
+            return this;
+        }
+
+        /**
+         * @param v the steps you plan to train, 1 to 100000000; the default budget is a tenth of them
+         * @return this
+         */
+        public Builder plannedSteps(int v) {
+            if (v < 1 || v > 100_000_000) {
+                throw new IllegalArgumentException("Doctor.builder().plannedSteps: " + v + " is outside [1, 100000000]");
+            }
+            plannedSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v training steps for all trials together, 1 to 10000000 (default: a tenth of the planned steps)
+         * @return this
+         */
+        public Builder budgetSteps(int v) {
+            if (v < 1 || v > 10_000_000) {
+                throw new IllegalArgumentException("Doctor.builder().budgetSteps: " + v + " is outside [1, 10000000]");
+            }
+            budgetSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v steps of the learning-rate range test, 0 (no range test, no learning-rate trial) or 10 to 100000
+         * @return this
+         */
+        public Builder lrFinderSteps(int v) {
+            if (v != 0 && (v < 10 || v > 100_000)) {
+                throw new IllegalArgumentException("Doctor.builder().lrFinderSteps: " + v + " is neither 0 nor in [10, 100000]");
+            }
+            lrFinderSteps = v;
+            return this;
+        }
+
+        /**
+         * @param v batches held back to evaluate each trial, 1 to 64 (default 2; the batches right after the training
+         *     ones, or the last ones read when the data set is short)
+         * @return this
+         */
+        public Builder evalBatches(int v) {
+            if (v < 1 || v > 64) {
+                throw new IllegalArgumentException("Doctor.builder().evalBatches: " + v + " is outside [1, 64]");
+            }
+            evalBatches = v;
+            return this;
+        }
+
+        /**
+         * @param v the engine seed every trial starts from (default 42)
+         * @return this
+         */
+        public Builder seed(int v) {
+            seed = v;
+            return this;
+        }
+
+        /**
+         * @param v how close to the best trial's loss, relative to it, a simpler trial must end to be prescribed
+         *     instead (the model as it is: "no change needed"), in [0, 1] (default 0.1)
+         * @return this
+         */
+        public Builder margin(double v) {
+            if (!(v >= 0) || v > 1) {
+                throw new IllegalArgumentException("Doctor.builder().margin: " + v + " is outside [0, 1]");
+            }
+            margin = v;
+            return this;
+        }
+
+        /**
+         * @param v where to write the JSON record (see {@link DoctorResult#toJson()}); none by default
+         * @return this
+         */
+        public Builder record(Path v) {
+            record = Objects.requireNonNull(v, "Doctor.builder().record");
+            return this;
+        }
+
+        /**
+         * @param v the fixes to consider, in order (default: He, Xavier, orthogonal recurrent, LayerNorm, input
+         *     standardization); each is tried only where it {@link StructureFix#appliesTo applies}
+         * @return this
+         */
+        public Builder fixes(List<StructureFix> v) {
+            fixes = List.copyOf(v);
+            return this;
+        }
+
+        /**
+         * @return the doctor
+         * @throws IllegalStateException naming the first required setting that is missing
+         */
+        public Doctor build() {
+            String missing = model == null ? "model" : config == null ? "config" : Double.isNaN(learningRate)
+                    ? "learningRate" : data == null ? "data" : inputShape == null ? "inputShape"
+                    : plannedSteps == 0 ? "plannedSteps" : null;
+            if (missing != null) {
+                throw new IllegalStateException("Doctor.builder(): " + missing + " is required and was not set");
+            }
+            return new Doctor(this);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.gradguard.djl.doctor;
+
+import ai.djl.nn.Block;
+
+/**
+ * One repair of a model's structure, applied to a DJL {@link Block} tree: a re-initialization, an inserted
+ * normalization, a leading input standardization. A fix keeps the model's input and output shapes; where it says so
+ * in {@link FixResult#namesKept()} it also keeps every existing parameter's name, so that code and checkpoints that
+ * refer to parameters by name keep working.
+ *
+ * <p>Fixes act on an <b>initialized</b> block (its parameters exist): re-initializations overwrite values in place,
+ * structural fixes return a new root that holds the same child instances plus new, uninitialized blocks, which the
+ * next {@code block.initialize(...)} or {@code trainer.initialize(...)} initializes (existing parameters are kept).
+ */
+public interface StructureFix {
+
+    /** @return a short identifier, e.g. {@code he-init} (used in the doctor's record) */
+    String name();
+
+    /** @return what the fix does, as one line of code-level advice, e.g. "insert LayerNorm after each Linear" */
+    String prescription();
+
+    /**
+     * Whether the fix fits this model and what its gradient flow shows.
+     *
+     * @param block the initialized model
+     * @param report the flow check's report on it
+     * @return true when the fix should be tried
+     */
+    boolean appliesTo(Block block, FlowReport report);
+
+    /**
+     * Applies the fix.
+     *
+     * @param block the initialized model; re-initializations change it in place
+     * @param context the manager for new arrays, the input shape and a sample of inputs
+     * @return the fixed model (the same instance or a new root) and what changed
+     * @throws IllegalArgumentException when the block has nothing this fix can act on, naming what it looked for
+     */
+    FixResult apply(Block block, FixContext context);
+}
