@@ -77,6 +77,11 @@ public final class ScenarioRun implements AutoCloseable {
         return config;
     }
 
+    /** @return the shape of one input batch (batch size first), as the trainer is initialized with */
+    public Shape inputShape() {
+        return inputShape;
+    }
+
     /** @return the training data set (one pass = {@link Scenario#steps()} batches, in order) */
     public ArrayDataset dataset() {
         return dataset;
