@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec \
  *     -Dbench.main=io.gradguard.benchmarks.DoctorBenchmark -Dbench.args=RESULTS.md</pre>
  *
- * Options: {@code --healthy=N} family healthy twins (default all DJL ones), {@code --smoke} (two zoo rows, two
- * healthy twins, no file written).
+ * Options: {@code --healthy=N} family healthy twins (default all DJL ones), {@code --split=held-out|tuning} (whose
+ * healthy twins; default held-out: the doctor's rules are chosen on the tuning split), {@code --smoke} (two zoo rows,
+ * two healthy twins, no file written).
  */
 public final class DoctorBenchmark {
 
@@ -76,7 +77,13 @@ public final class DoctorBenchmark {
                 healthyVerdicts.put(s.name() + " (reference)", verdict(r));
             }
         }
-        Path csv = md == null ? Path.of("family-held-out.csv") : Path.of(md).toAbsolutePath().resolveSibling("family-held-out.csv");
+        String split = List.of(args).stream().filter(a -> a.startsWith("--split=")).map(a -> a.substring(8)).findFirst()
+                .orElse("held-out");
+        if (!split.equals("held-out") && !split.equals("tuning")) {
+            throw new IllegalArgumentException("--split must be held-out or tuning, but was '" + split + "'");
+        }
+        String csvName = "family-" + split + ".csv";
+        Path csv = md == null ? Path.of(csvName) : Path.of(md).toAbsolutePath().resolveSibling(csvName);
         for (Map.Entry<Long, Float> e : familyHealthyTwins(csv, healthy).entrySet()) {
             GeneratedScenario g = new GeneratedScenario(FamilyGenerator.draw(e.getKey())).withOracle(e.getValue());
             float lr = e.getValue();
