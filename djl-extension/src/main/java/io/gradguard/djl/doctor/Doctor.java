@@ -228,7 +228,8 @@ public final class Doctor {
         private double warmUpFraction = 0.1;
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
-                ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs());
+                ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs(),
+                SwapRecurrentCell.gru());
 
         private Builder() {}
 
@@ -377,7 +378,7 @@ public final class Doctor {
 
         /**
          * @param v the fixes to consider, in order (default: He, Xavier, orthogonal recurrent, LayerNorm, input
-         *     standardization); each is tried only where it {@link StructureFix#appliesTo applies}
+         *     standardization, vanilla RNN to GRU); each is tried only where it {@link StructureFix#appliesTo applies}
          * @return this
          */
         public Builder fixes(List<StructureFix> v) {

@@ -123,6 +123,7 @@ public record DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Tri
         try (NDArray sample = manager.create(recipe.sample(), recipe.sampleShape())) {
             for (StructureFix f : chosenFixes) {
                 block = f.apply(block, new FixContext(manager, recipe.inputShape(), sample)).block();
+                block.initialize(manager, DataType.FLOAT32, recipe.inputShape());
             }
         }
         block.initialize(manager, DataType.FLOAT32, recipe.inputShape());

@@ -115,6 +115,8 @@ final class TrialBench implements AutoCloseable {
                 FixResult r = f.apply(block, new FixContext(model.getNDManager(), inputShape, sample));
                 results.add(r);
                 block = r.block();
+                // blocks a fix inserted get their parameters now, so that the next fix can act on them
+                block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
             }
             if (sample != null) {
                 sample.close();
