@@ -229,7 +229,7 @@ public final class Doctor {
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
                 ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs(),
-                SwapRecurrentCell.gru());
+                SwapRecurrentCell.gru(), Fixup.zeroInit());
 
         private Builder() {}
 
@@ -378,7 +378,7 @@ public final class Doctor {
 
         /**
          * @param v the fixes to consider, in order (default: He, Xavier, orthogonal recurrent, LayerNorm, input
-         *     standardization, vanilla RNN to GRU); each is tried only where it {@link StructureFix#appliesTo applies}
+         *     standardization, vanilla RNN to GRU, Fixup zero-init of residual branches); each is tried only where it {@link StructureFix#appliesTo applies}
          * @return this
          */
         public Builder fixes(List<StructureFix> v) {
