@@ -18,11 +18,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The one-call repair of a model's structure: measures the gradient flow at initialization ({@link FlowCheck}), runs
  * the learning-rate range test ({@link LrFinder}), then short trials from the same seed on the same batches: the model
- * as it is, the suggested learning rate, each applicable {@link StructureFix}, and the best pairs (the best fix at the
- * suggested rate, the two best fixes together). It ranks the trials by the loss on held-back batches after the trial
- * (lower is better; diverged last) and prescribes, as code-level lines, the simplest trial that ends within
- * {@link Builder#margin} of the best (fewest changes: each fix counts one, a new learning rate one; ties go to the
- * lower loss), so "no change needed" when the model as it is ends within the margin.
+ * as it is, the suggested learning rate, a linear learning-rate warm-up at your rate (when the first update is too
+ * large a part of a weight or the optimizer is Adam-like; see {@link Builder#warmUpFraction}), each applicable
+ * {@link StructureFix}, and the best pairs (the best fix at the suggested rate, the two best fixes together). It
+ * ranks the trials by the loss on held-back batches after the trial (lower is better; diverged last) and prescribes,
+ * as code-level lines, the simplest trial that ends within {@link Builder#margin} of the best (fewest changes: each
+ * fix counts one, a new learning rate one, a warm-up one; ties go to the lower loss), so "no change needed" when the
+ * model as it is ends within the margin.
  *
  * <pre>{@code
  * DoctorResult r = Doctor.builder()
@@ -67,11 +69,13 @@ public final class Doctor {
         List<StructureFix> applicable = new ArrayList<>();
         FlowReport before;
         LrFinder.Result range = null;
+        boolean warmUpReachable;
         // the first bench reads only a few batches: enough for the flow check and the applicability questions
         try (TrialBench probe = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, 1, 0);
                 TrialBench.Built asIs = probe.build(List.of(), b.learningRate)) {
             before = probe.flow(asIs, b.learningRate);
             Block block = asIs.model().getBlock();
+            warmUpReachable = io.gradguard.djl.internal.OptimizerAccess.optimizer(asIs.trainer()) != null;
             for (StructureFix f : b.fixes) {
                 if (f.appliesTo(block, before)) {
                     applicable.add(f);
@@ -84,9 +88,13 @@ public final class Doctor {
         LOG.info("Doctor: flow at initialization\n{}", before.text());
         double suggested = range == null ? Double.NaN : range.suggestedLr();
         boolean lrTrial = Double.isFinite(suggested) && suggested > 0;
+        boolean warmUpTrial = warmUpReachable && warmUpCalledFor(before);
         int pairs = (applicable.isEmpty() || !lrTrial ? 0 : 1) + (applicable.size() >= 2 ? 1 : 0);
-        int trialCount = 1 + (lrTrial ? 1 : 0) + applicable.size() + pairs;
+        int trialCount = 1 + (lrTrial ? 1 : 0) + (warmUpTrial ? 1 : 0) + applicable.size() + pairs;
         int steps = Math.max(1, budget / trialCount);
+        // the trial warms up over the same fraction of its steps as the prescription of the planned ones
+        int trialWarmUp = Math.min(steps, Math.max(2, (int) Math.round(b.warmUpFraction * steps)));
+        int plannedWarmUp = Math.max(1, (int) Math.round(b.warmUpFraction * b.plannedSteps));
         List<Trial> trials = new ArrayList<>();
         List<List<StructureFix>> recipes = new ArrayList<>();
         try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
@@ -94,6 +102,10 @@ public final class Doctor {
             recipes.add(List.of());
             if (lrTrial) {
                 trials.add(bench.train("lr", List.of(), suggested, steps));
+                recipes.add(List.of());
+            }
+            if (warmUpTrial) {
+                trials.add(bench.train("warmup", List.of(), b.learningRate, steps, trialWarmUp));
                 recipes.add(List.of());
             }
             List<Trial> fixTrials = new ArrayList<>();
@@ -140,12 +152,14 @@ public final class Doctor {
             boolean noChange = chosenIndex == 0;
             Trial chosen = trials.get(chosenIndex);
             List<StructureFix> chosenFixes = recipes.get(chosenIndex);
+            int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
             try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
-                after = bench.flow(fixed, chosen.learningRate());
+                // with a warm-up, the first update is made at 1/N of the rate
+                after = bench.flow(fixed, chosen.learningRate() / Math.max(1, warmUp));
             }
             List<Trial> rankedTrials = ranked.stream().map(trials::get).toList();
-            List<String> lines = prescription(noChange, plain, first, chosen, chosenFixes, suggested);
+            List<String> lines = prescription(noChange, plain, first, chosen, chosenFixes, suggested, warmUp);
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {
@@ -155,7 +169,7 @@ public final class Doctor {
             long millis = (System.nanoTime() - start) / 1_000_000;
             DoctorResult result = new DoctorResult(before, after, rankedTrials, chosen, chosenFixes, noChange, lines,
                     b.learningRate, range, b.plannedSteps, budget, steps, millis, new DoctorResult.Recipe(b.model,
-                            b.seed, b.inputShape, sample, sampleShape));
+                            b.seed, b.inputShape, sample, sampleShape), warmUp);
             if (b.record != null) {
                 result.write(b.record);
             }
@@ -165,11 +179,16 @@ public final class Doctor {
     }
 
     private int changes(Trial t) {
-        return t.fixes().size() + (t.learningRate() == b.learningRate ? 0 : 1);
+        return t.fixes().size() + (t.learningRate() == b.learningRate ? 0 : 1) + (t.warmUpSteps() > 0 ? 1 : 0);
+    }
+
+    /** A warm-up is tried when the first update is too large a part of a weight, or the optimizer is Adam-like. */
+    static boolean warmUpCalledFor(FlowReport before) {
+        return before.has(FlowReport.Kind.UPDATE_TOO_LARGE) || before.updateRule().startsWith("Adam");
     }
 
     private List<String> prescription(boolean noChange, Trial plain, Trial first, Trial chosen,
-            List<StructureFix> fixes, double suggested) {
+            List<StructureFix> fixes, double suggested, int warmUp) {
         List<String> lines = new ArrayList<>();
         if (noChange) {
             lines.add(String.format(java.util.Locale.ROOT, "no change needed: the model as it is ended at %.4g, within"
@@ -183,6 +202,12 @@ public final class Doctor {
         if (chosen.learningRate() != b.learningRate) {
             lines.add(String.format(java.util.Locale.ROOT, "lr = %.3g (the range test's suggestion; yours: %.3g)",
                     suggested, b.learningRate));
+        }
+        if (warmUp > 0) {
+            lines.add(String.format(java.util.Locale.ROOT, "warm up the learning rate linearly over %d steps (%.0f%% of"
+                    + " the planned %d) from 0 to %.3g: Tracker.warmUp().optWarmUpBeginValue(0f).optWarmUpSteps(%d)"
+                    + ".setMainTracker(yourTracker).build()", warmUp, 100 * b.warmUpFraction, b.plannedSteps,
+                    chosen.learningRate(), warmUp));
         }
         return lines;
     }
@@ -200,9 +225,11 @@ public final class Doctor {
         private int evalBatches = 2;
         private int seed = 42;
         private double margin = 0.1;
+        private double warmUpFraction = 0.1;
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
-                ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs());
+                ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs(),
+                SwapRecurrentCell.gru(), Fixup.zeroInit());
 
         private Builder() {}
 
@@ -327,6 +354,20 @@ public final class Doctor {
         }
 
         /**
+         * @param v the part of the planned steps a prescribed learning-rate warm-up lasts, in (0, 0.5] (default 0.1);
+         *     the warm-up trial (tried when the flow check finds the first update too large, or the optimizer is
+         *     Adam-like) warms up over the same part of its own steps, at least 2
+         * @return this
+         */
+        public Builder warmUpFraction(double v) {
+            if (!(v > 0) || v > 0.5) {
+                throw new IllegalArgumentException("Doctor.builder().warmUpFraction: " + v + " is outside (0, 0.5]");
+            }
+            warmUpFraction = v;
+            return this;
+        }
+
+        /**
          * @param v where to write the JSON record (see {@link DoctorResult#toJson()}); none by default
          * @return this
          */
@@ -337,7 +378,7 @@ public final class Doctor {
 
         /**
          * @param v the fixes to consider, in order (default: He, Xavier, orthogonal recurrent, LayerNorm, input
-         *     standardization); each is tried only where it {@link StructureFix#appliesTo applies}
+         *     standardization, vanilla RNN to GRU, Fixup zero-init of residual branches); each is tried only where it {@link StructureFix#appliesTo applies}
          * @return this
          */
         public Builder fixes(List<StructureFix> v) {

@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * type              "doctor"
  * version           1
  * no_change_needed  true when the model as it is won (within the margin)
- * chosen            {name, fixes: [fix names], learning_rate}: the trial prescribed
+ * chosen            {name, fixes: [fix names], learning_rate, warmup_steps}: the trial prescribed (warmup_steps:
+ *                   the prescribed warm-up over the planned steps, 0 for none)
  * prescription      [lines]: code-level advice, or one "no change needed: ..." line
  * learning_rate     the user's learning rate
  * suggested_lr      the range test's suggestion (NaN when it did not run)
@@ -38,7 +39,9 @@ import java.util.function.Supplier;
  *                   weight_norm, grad_to_weight, update_to_weight, bias_grad_norm}], activations [{block, rms, ratio,
  *                   grad_rms, weighted}], findings [{kind, layer, detail}])
  * flow_after        the same on the chosen trial's model at its learning rate
- * trials            best first: [{name, fixes, learning_rate, steps, losses: [per step], final_loss, diverged, rank}]
+ * trials            best first: [{name, fixes, learning_rate, steps, losses: [per step], final_loss, diverged, rank,
+ *                   warmup_steps (of the trial's own steps, 0 for none)}]
+ * warmup_steps      the prescribed warm-up, in planned steps (0 for none)
  * </pre>
  * Numbers are JSON numbers; NaN and infinities are the strings {@code "NaN"}, {@code "Infinity"}, {@code
  * "-Infinity"}, as in the event log.
@@ -57,10 +60,37 @@ import java.util.function.Supplier;
  * @param stepsPerTrial steps of each trial
  * @param millis wall-clock time of the whole consultation, milliseconds
  * @param recipe what {@link #fixedBlock} rebuilds the chosen model from (not in the record)
+ * @param warmUpSteps the prescribed linear learning-rate warm-up, in planned steps; 0 when none is prescribed
  */
 public record DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Trial> trials, Trial chosen,
         List<StructureFix> chosenFixes, boolean noChangeNeeded, List<String> prescription, double learningRate,
-        LrFinder.Result lrRange, int plannedSteps, int budgetSteps, int stepsPerTrial, long millis, Recipe recipe) {
+        LrFinder.Result lrRange, int plannedSteps, int budgetSteps, int stepsPerTrial, long millis, Recipe recipe,
+        int warmUpSteps) {
+
+    /**
+     * A result without a warm-up (the record's first form); see the record's parameters.
+     *
+     * @param flowBefore the flow check on the model as it is
+     * @param flowAfter the flow check on the chosen trial's model
+     * @param trials every trial, best first
+     * @param chosen the trial prescribed
+     * @param chosenFixes the fixes of the chosen trial
+     * @param noChangeNeeded true when the model as it is won
+     * @param prescription code-level lines
+     * @param learningRate the user's learning rate
+     * @param lrRange the range test's outcome, or null
+     * @param plannedSteps the user's planned steps
+     * @param budgetSteps the steps the trials were allowed together
+     * @param stepsPerTrial steps of each trial
+     * @param millis wall-clock time, milliseconds
+     * @param recipe what {@link #fixedBlock} rebuilds the chosen model from
+     */
+    public DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Trial> trials, Trial chosen,
+            List<StructureFix> chosenFixes, boolean noChangeNeeded, List<String> prescription, double learningRate,
+            LrFinder.Result lrRange, int plannedSteps, int budgetSteps, int stepsPerTrial, long millis, Recipe recipe) {
+        this(flowBefore, flowAfter, trials, chosen, chosenFixes, noChangeNeeded, prescription, learningRate, lrRange,
+                plannedSteps, budgetSteps, stepsPerTrial, millis, recipe, 0);
+    }
 
     /**
      * How to rebuild the chosen model.
@@ -93,6 +123,7 @@ public record DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Tri
         try (NDArray sample = manager.create(recipe.sample(), recipe.sampleShape())) {
             for (StructureFix f : chosenFixes) {
                 block = f.apply(block, new FixContext(manager, recipe.inputShape(), sample)).block();
+                block.initialize(manager, DataType.FLOAT32, recipe.inputShape());
             }
         }
         block.initialize(manager, DataType.FLOAT32, recipe.inputShape());
@@ -106,8 +137,9 @@ public record DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Tri
         sb.append(String.format(Locale.ROOT, "Trials (%d x %d steps = %d of a budget of %d; planned %d; %d ms), best"
                 + " first:%n", trials.size(), stepsPerTrial, trialSteps(), budgetSteps, plannedSteps, millis));
         for (Trial t : trials) {
-            sb.append(String.format(Locale.ROOT, "  %-28s lr %-9.3g final loss %-10.4g%s%n", t.name(), t.learningRate(),
-                    t.finalLoss(), t.diverged() ? " (diverged)" : ""));
+            sb.append(String.format(Locale.ROOT, "  %-28s lr %-9.3g final loss %-10.4g%s%s%n", t.name(),
+                    t.learningRate(), t.finalLoss(), t.warmUpSteps() > 0 ? " (warm-up " + t.warmUpSteps() + " steps)"
+                            : "", t.diverged() ? " (diverged)" : ""));
         }
         sb.append("Before:\n").append(flowBefore.text()).append("After (").append(chosen.name()).append("):\n")
                 .append(flowAfter.text());
@@ -131,12 +163,12 @@ public record DoctorResult(FlowReport flowBefore, FlowReport flowAfter, List<Tri
                 .put("lr_finder_steps", lrRange == null ? 0 : lrRange.learningRates().size())
                 .put("flow_passes", flowBefore.passes() + flowAfter.passes()).put("millis", millis);
         Json chosenJson = new Json().put("name", chosen.name()).putAny("fixes", chosen.fixes())
-                .put("learning_rate", chosen.learningRate());
+                .put("learning_rate", chosen.learningRate()).put("warmup_steps", warmUpSteps);
         return new Json().put("type", "doctor").put("version", 1).put("no_change_needed", noChangeNeeded)
                 .put("chosen", chosenJson).putAny("prescription", prescription).put("learning_rate", learningRate)
                 .put("suggested_lr", lrRange == null ? Double.NaN : lrRange.suggestedLr())
                 .putAny("lr_range", range).put("budget", budget).put("flow_before", flowBefore.toJson())
-                .put("flow_after", flowAfter.toJson()).putAny("trials", ts);
+                .put("flow_after", flowAfter.toJson()).putAny("trials", ts).put("warmup_steps", warmUpSteps);
     }
 
     /**

@@ -8,15 +8,39 @@ import java.util.List;
  * One short training run the {@link Doctor} compared: the model with some fixes at some learning rate, from the same
  * seed on the same batches as every other trial.
  *
- * @param name what was tried, e.g. {@code as-is}, {@code lr}, {@code he-init}, {@code he-init+lr}
+ * @param name what was tried, e.g. {@code as-is}, {@code lr}, {@code warmup}, {@code he-init}, {@code he-init+lr}
  * @param fixes the names of the fixes applied, in order (empty for the model as it is)
  * @param learningRate the learning rate it trained at
  * @param losses the training loss of each step, in order; shorter than the trial's steps when it diverged
  * @param finalLoss the mean loss on the evaluation batches after the last step (NaN or infinite when diverged)
  * @param diverged true when a training loss or the final loss was not finite
+ * @param warmUpSteps the steps over which the trial's learning rate rose linearly to {@code learningRate} (step
+ *     {@code i}, from 1, at {@code min(1, i / warmUpSteps)} of it); 0 when it trained at that rate from the first step
  */
 public record Trial(String name, List<String> fixes, double learningRate, List<Double> losses, double finalLoss,
-        boolean diverged) {
+        boolean diverged, int warmUpSteps) {
+
+    /**
+     * A trial without warm-up (the record's first form).
+     *
+     * @param name what was tried
+     * @param fixes the names of the fixes applied
+     * @param learningRate the learning rate
+     * @param losses the training loss of each step
+     * @param finalLoss the mean evaluation loss after the last step
+     * @param diverged true when a loss was not finite
+     */
+    public Trial(String name, List<String> fixes, double learningRate, List<Double> losses, double finalLoss,
+            boolean diverged) {
+        this(name, fixes, learningRate, losses, finalLoss, diverged, 0);
+    }
+
+    /** @throws IllegalArgumentException when {@code warmUpSteps} is negative */
+    public Trial {
+        if (warmUpSteps < 0) {
+            throw new IllegalArgumentException("Trial.warmUpSteps: " + warmUpSteps + " is negative (0: no warm-up)");
+        }
+    }
 
     /** @return true when the trial's final loss is finite and no step's loss was not */
     public boolean finite() {
@@ -45,6 +69,6 @@ public record Trial(String name, List<String> fixes, double learningRate, List<D
         List<Object> curve = new ArrayList<>(losses);
         return new Json().put("name", name).putAny("fixes", fixes).put("learning_rate", learningRate)
                 .put("steps", losses.size()).putAny("losses", curve).put("final_loss", finalLoss)
-                .put("diverged", diverged).put("rank", rank);
+                .put("diverged", diverged).put("rank", rank).put("warmup_steps", warmUpSteps);
     }
 }

@@ -14,6 +14,7 @@ import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
+import io.gradguard.djl.internal.OptimizerAccess;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,6 +115,8 @@ final class TrialBench implements AutoCloseable {
                 FixResult r = f.apply(block, new FixContext(model.getNDManager(), inputShape, sample));
                 results.add(r);
                 block = r.block();
+                // blocks a fix inserted get their parameters now, so that the next fix can act on them
+                block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
             }
             if (sample != null) {
                 sample.close();
@@ -133,11 +136,30 @@ final class TrialBench implements AutoCloseable {
     }
 
     Trial train(String name, List<StructureFix> fixes, double lr, int steps) {
+        return train(name, fixes, lr, steps, 0);
+    }
+
+    /**
+     * One trial; with {@code warmUp > 0} the optimizer's learning rate is scaled by {@code min(1, i / warmUp)} at
+     * step {@code i} (from 1): a linear warm-up laid over whatever tracker the configuration made.
+     *
+     * @throws IllegalStateException when a warm-up is asked for and the optimizer's rate cannot be reached
+     */
+    Trial train(String name, List<StructureFix> fixes, double lr, int steps, int warmUp) {
         List<Double> losses = new ArrayList<>();
         boolean diverged = false;
         double fin;
         try (Built b = build(fixes, lr)) {
             Trainer t = b.trainer();
+            double[] scale = {1};
+            if (warmUp > 0) {
+                ai.djl.training.optimizer.Optimizer o = OptimizerAccess.optimizer(t);
+                if (o == null || OptimizerAccess.scaleLearningRate(o, () -> scale[0]) == 0) {
+                    throw new IllegalStateException("Doctor: cannot warm up the learning rate of trial " + name
+                            + ": the trainer's optimizer (" + (o == null ? "not found" : o.getClass().getName())
+                            + ") has no learning-rate tracker the doctor can reach");
+                }
+            }
             for (int i = 0; i < steps && !diverged; i++) {
                 int k = i % trainBatches;
                 double loss;
@@ -157,12 +179,13 @@ final class TrialBench implements AutoCloseable {
                     diverged = true;
                     break;
                 }
+                scale[0] = warmUp > 0 ? Math.min(1.0, (i + 1.0) / warmUp) : 1.0;
                 t.step();
             }
             fin = diverged ? Double.NaN : evalLoss(t);
         }
         List<String> names = fixes.stream().map(StructureFix::name).toList();
-        return new Trial(name, names, lr, List.copyOf(losses), fin, diverged || !Double.isFinite(fin));
+        return new Trial(name, names, lr, List.copyOf(losses), fin, diverged || !Double.isFinite(fin), warmUp);
     }
 
     private double evalLoss(Trainer t) {
