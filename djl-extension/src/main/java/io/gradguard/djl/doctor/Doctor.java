@@ -139,7 +139,13 @@ public final class Doctor {
             Trial plain = trials.get(0);
             // the simplest recipe within the margin of the best wins: fewest changes (each fix, a new rate), then loss
             int chosenIndex = ranked.get(0);
-            if (first.finite()) {
+            // a change must be called for: the model as it is diverged in its trial, or the flow check found something
+            // out of range; a healthy model that trains is left alone however its short trial ranks (a short trial
+            // favours whatever learns fastest at first, which is not what ends best)
+            boolean calledFor = !plain.finite() || !before.healthy();
+            if (!calledFor) {
+                chosenIndex = 0;
+            } else if (first.finite()) {
                 double bound = first.finalLoss() + b.margin * Math.abs(first.finalLoss());
                 for (int i : ranked) {
                     Trial t = trials.get(i);
