@@ -15,13 +15,19 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The {@code gradguard} command line: {@code report} turns an event log into a self-contained HTML page
- * and a PNG chart; {@code diagnose} prints what the log says.
+ * and a PNG chart (with the structure doctor's findings when given its record); {@code diagnose} prints what the log
+ * says; {@code doctor} prints the structure doctor's record.
  *
- * <pre>java -jar cli/target/gradguard-cli.jar report run.jsonl -o report.html</pre>
+ * <pre>java -jar cli/target/gradguard-cli.jar report run.jsonl -o report.html --doctor doctor.json</pre>
+ *
+ * <p>Exit codes: 0 done; 1 a file that could not be read as what it should be (a log, a doctor record) or could not
+ * be written, with one line on standard error naming it; 2 bad usage or a missing file.
  */
 @Command(name = "gradguard", mixinStandardHelpOptions = true, version = "gradguard-cli 0.1.0",
-        description = "Reads a GradGuard event log (JSONL, written with log=FILE) and explains the run.",
-        subcommands = {GradGuardCli.Report.class, GradGuardCli.Diagnose.class, CommandLine.HelpCommand.class})
+        description = "Reads a GradGuard event log (JSONL, written with log=FILE) and explains the run; reads the"
+                + " structure doctor's record.",
+        subcommands = {GradGuardCli.Report.class, GradGuardCli.Diagnose.class, DoctorCommand.class,
+            CommandLine.HelpCommand.class})
 public final class GradGuardCli implements Callable<Integer> {
 
     /** Creates the command. */
@@ -50,7 +56,33 @@ public final class GradGuardCli implements Callable<Integer> {
      * @return the exit code: 0 done, 1 the log could not be read or written, 2 bad usage
      */
     public static int run(String... args) {
-        return new CommandLine(new GradGuardCli()).execute(args);
+        CommandLine cl = new CommandLine(new GradGuardCli());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof IOException) {
+                // a file that is not what it should be: one line that names it, no stack trace
+                cmd.getErr().println("gradguard " + cmd.getCommandName() + ": " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cl.execute(args);
+    }
+
+    /**
+     * Reads a doctor record for a command.
+     *
+     * @param spec the command, for a usage error
+     * @param file the record
+     * @return the record
+     * @throws CommandLine.ParameterException when the file does not exist (exit code 2)
+     * @throws IllegalArgumentException naming the file when it is not a doctor record (exit code 1)
+     */
+    static DoctorRecord readDoctor(CommandLine.Model.CommandSpec spec, Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "no such file: " + file.toAbsolutePath()
+                    + " (give the JSON record the doctor wrote with Doctor.builder().record(path))");
+        }
+        return DoctorRecord.read(file);
     }
 
     static RunLog read(CommandLine.Model.CommandSpec spec, Path log) {
@@ -91,8 +123,14 @@ public final class GradGuardCli implements Callable<Integer> {
         @Option(names = "--title", paramLabel = "TEXT", description = "the page title (default: GradGuard report: <log name>)")
         String title;
 
+        @Option(names = "--doctor", paramLabel = "RECORD.json",
+                description = "the structure doctor's record: adds a Structure section (flow per layer before and after"
+                        + " the chosen fix, trial curves, prescription)")
+        Path doctor;
+
         @Override
         public Integer call() throws IOException {
+            DoctorRecord record = doctor == null ? null : readDoctor(spec, doctor);
             RunLog run = read(spec, log);
             RunDiagnosis d = run.diagnose();
             String t = title != null ? title : "GradGuard report: " + log.getFileName();
@@ -100,7 +138,7 @@ public final class GradGuardCli implements Callable<Integer> {
             if (html.getParent() != null) {
                 Files.createDirectories(html.getParent());
             }
-            Files.writeString(html, HtmlReport.html(run, d, t), StandardCharsets.UTF_8);
+            Files.writeString(html, HtmlReport.html(run, d, t, record), StandardCharsets.UTF_8);
             System.out.printf("read %d steps, %d layer records, %d events from %s%s%n", run.steps().size(),
                     run.layers().size(), run.events().size(), log, run.badLines() > 0 ? " (" + run.badLines()
                             + " unreadable lines skipped)" : "");
@@ -110,6 +148,9 @@ public final class GradGuardCli implements Callable<Integer> {
                         : html.resolveSibling(html.getFileName().toString().replaceFirst("\\.html?$", "") + ".png");
                 ImageIO.write(HtmlReport.png(run), "png", p.toFile());
                 System.out.printf("wrote %s%n", p);
+            }
+            if (record != null) {
+                System.out.printf("with the doctor's record %s: %s%n", doctor, String.join("; ", record.prescription()));
             }
             System.out.println(d.neededHelp() ? "the run needed help: see the diagnosis in the report" : "no explosion in this run");
             return 0;

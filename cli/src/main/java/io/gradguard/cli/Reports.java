@@ -16,6 +16,8 @@ import java.util.Locale;
  */
 public final class Reports {
 
+    private static final int DOCTOR_WIDTH = 1000;
+
     private Reports() {}
 
     /**
@@ -43,6 +45,72 @@ public final class Reports {
         RunLog run = RunLog.read(log);
         RunDiagnosis d = run.diagnose();
         Files.writeString(html, HtmlReport.html(run, d, "GradGuard report: " + log.getFileName()), StandardCharsets.UTF_8);
+        return d;
+    }
+
+    /**
+     * The structure doctor's gradient-flow chart: per weight layer, the backward signal (the RMS of the loss's
+     * gradient at the layer's output; the weight gradient's norm where the record has none) before and after the
+     * chosen fix, log scale.
+     *
+     * @param record the doctor's JSON record ({@code Doctor.builder().record(path)})
+     * @return the chart
+     * @throws IOException when the record cannot be read
+     * @throws IllegalArgumentException naming the file when it is not a doctor record
+     */
+    public static BufferedImage doctorFlow(Path record) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        ImageCanvas c = new ImageCanvas(DOCTOR_WIDTH, DoctorCharts.flowHeight());
+        DoctorCharts.flow(c, DOCTOR_WIDTH, DoctorRecord.read(record));
+        return c.finish();
+    }
+
+    /**
+     * The structure doctor's trial curves: the training loss per trial step (log scale), one line per trial, the
+     * chosen one thick, with the ranking as the legend.
+     *
+     * @param record the doctor's JSON record
+     * @return the chart
+     * @throws IOException when the record cannot be read
+     * @throws IllegalArgumentException naming the file when it is not a doctor record
+     */
+    public static BufferedImage doctorTrials(Path record) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        DoctorRecord r = DoctorRecord.read(record);
+        ImageCanvas c = new ImageCanvas(DOCTOR_WIDTH, DoctorCharts.trialsHeight(r));
+        DoctorCharts.trials(c, DOCTOR_WIDTH, r);
+        return c.finish();
+    }
+
+    /**
+     * The structure doctor's record as text, as {@code gradguard doctor} prints it: the prescription, the chosen
+     * trial, the trials ranked, the budget used, the flow per layer before and after the chosen fix.
+     *
+     * @param record the doctor's JSON record
+     * @return the text
+     * @throws IOException when the record cannot be read
+     * @throws IllegalArgumentException naming the file when it is not a doctor record
+     */
+    public static String doctorText(Path record) throws IOException {
+        return DoctorText.of(DoctorRecord.read(record));
+    }
+
+    /**
+     * Writes the self-contained HTML report of a run with the structure doctor's Structure section.
+     *
+     * @param log a recorded event log
+     * @param record the doctor's JSON record
+     * @param html where to write the page
+     * @return the diagnosis shown on the page
+     * @throws IOException when a file cannot be read or the page written
+     * @throws IllegalArgumentException naming the file when the record is not a doctor record
+     */
+    public static RunDiagnosis html(Path log, Path record, Path html) throws IOException {
+        DoctorRecord doctor = DoctorRecord.read(record);
+        RunLog run = RunLog.read(log);
+        RunDiagnosis d = run.diagnose();
+        Files.writeString(html, HtmlReport.html(run, d, "GradGuard report: " + log.getFileName(), doctor),
+                StandardCharsets.UTF_8);
         return d;
     }
 
