@@ -104,10 +104,10 @@ public final class DoctorBenchmark {
             }
             System.err.println("doctor: healthy " + g.name() + " -> " + healthyVerdicts.get(g.name()));
         }
-        String section = markdown(rows, healthyVerdicts);
+        String section = markdown(rows, healthyVerdicts, split);
         System.out.println(section);
         if (md != null && !smoke) {
-            OverheadBenchmark.replaceSection(Path.of(md), "## Structure doctor", section);
+            OverheadBenchmark.replaceSection(Path.of(md), "## Structure doctor (" + split + " split)", section);
         }
     }
 
@@ -236,10 +236,10 @@ public final class DoctorBenchmark {
         return Float.isFinite(loss) ? String.format(Locale.ROOT, "%.2fx", loss / reference) : "NaN";
     }
 
-    static String markdown(List<ZooRow> rows, Map<String, String> healthy) {
+    static String markdown(List<ZooRow> rows, Map<String, String> healthy, String split) {
         String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        StringBuilder sb = new StringBuilder("## Structure doctor\n\n");
+        StringBuilder sb = new StringBuilder("## Structure doctor (" + split + " split)\n\n");
         sb.append("Machine: ").append(machine).append(". Date: ").append(LocalDate.now()).append(". Engines: ")
                 .append(Engines.describe()).append(". ").append(Engines.reproducibility()).append('\n');
         sb.append("Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
@@ -258,8 +258,10 @@ public final class DoctorBenchmark {
                     r.plannedSteps() + " planned", r.flowPasses(), r.flowMillis(), r.flowMillis() / r.stepMillis()));
         }
         long none = healthy.values().stream().filter(v -> v.startsWith("no change")).count();
-        sb.append(String.format(Locale.ROOT, "%nHealthy models (the zoo rows' references and the generated family's held-out"
-                + " healthy twins at their oracle rate): \"no change needed\" on **%d of %d** (goal: 95%%).%n%n", none, healthy.size()));
+        sb.append(String.format(Locale.ROOT, "%nHealthy models (the zoo rows' references and the generated family's %s-split"
+                + " DJL healthy twins at their oracle rate): \"no change needed\" on **%d of %d** (goal: 95%%). The doctor's"
+                + " rule that a change must end a third lower than the model as it is (`changeMargin` 0.5) was chosen on the"
+                + " tuning split.%n%n", split, none, healthy.size()));
         for (Map.Entry<String, String> e : healthy.entrySet()) {
             if (!e.getValue().startsWith("no change")) {
                 sb.append("- `").append(e.getKey()).append("`: ").append(e.getValue()).append('\n');

@@ -22,7 +22,7 @@ class DoctorBenchmarkSmokeTest {
         assertThat(r.trialSteps()).isLessThanOrEqualTo(r.plannedSteps() / 10);
         Map<Long, Float> twins = DoctorBenchmark.familyHealthyTwins(Path.of("family-held-out.csv"), 1);
         assertThat(twins).hasSize(1);
-        String md = DoctorBenchmark.markdown(java.util.List.of(r), Map.of("twin", "no change"));
+        String md = DoctorBenchmark.markdown(java.util.List.of(r), Map.of("twin", "no change"), "held-out");
         assertThat(md).contains("| `deep-mlp-bad-init` | NaN |").contains("**1 of 1**");
     }
 }

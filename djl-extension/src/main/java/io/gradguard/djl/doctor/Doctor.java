@@ -52,6 +52,9 @@ public final class Doctor {
         this.b = b;
     }
 
+    /** Default {@link Builder#changeMargin}: a change must end at least a third lower than the model as it is. */
+    public static final double DEFAULT_CHANGE_MARGIN = 0.5;
+
     /** @return a builder; model, config, learning rate, data, input shape and planned steps are required */
     public static Builder builder() {
         return new Builder();
@@ -143,7 +146,10 @@ public final class Doctor {
             // out of range; a healthy model that trains is left alone however its short trial ranks (a short trial
             // favours whatever learns fastest at first, which is not what ends best)
             boolean calledFor = !plain.finite() || !before.healthy();
-            if (!calledFor) {
+            // and it must earn its place: the model as it is ends no better than the best trial by more than
+            // changeMargin (short trials are noisy; a modest lead is not worth a change to the model)
+            boolean earned = !plain.finite() || !first.finite() || plain.finalLoss() > first.finalLoss() * (1 + b.changeMargin);
+            if (!calledFor || !earned) {
                 chosenIndex = 0;
             } else if (first.finite()) {
                 double bound = first.finalLoss() + b.margin * Math.abs(first.finalLoss());
@@ -231,6 +237,7 @@ public final class Doctor {
         private int evalBatches = 2;
         private int seed = 42;
         private double margin = 0.1;
+        private double changeMargin = DEFAULT_CHANGE_MARGIN;
         private double warmUpFraction = 0.1;
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
@@ -356,6 +363,23 @@ public final class Doctor {
                 throw new IllegalArgumentException("Doctor.builder().margin: " + v + " is outside [0, 1]");
             }
             margin = v;
+            return this;
+        }
+
+        /**
+         * How much better than the model as it is the best trial must end before any change is prescribed: the model
+         * as it is must end above {@code best x (1 + v)}. Default {@value Doctor#DEFAULT_CHANGE_MARGIN}, chosen on the
+         * generated family's tuning split (healthy twins at their oracle rate).
+         *
+         * @param v in [0, 10]
+         * @return this
+         * @throws IllegalArgumentException outside [0, 10]
+         */
+        public Builder changeMargin(double v) {
+            if (!(v >= 0 && v <= 10)) {
+                throw new IllegalArgumentException("Doctor.builder().changeMargin: " + v + " is outside [0, 10]");
+            }
+            changeMargin = v;
             return this;
         }
 

@@ -264,7 +264,7 @@ public final class FlowCheck {
     }
 
     /** Copies a batch into the scope, so that everything computed from it is freed with the scope. */
-    private static NDList inScope(NDList list, NDManager scope) {
+    static NDList inScope(NDList list, NDManager scope) {
         NDList out = new NDList(list.size());
         for (NDArray a : list) {
             NDArray c = a.duplicate();

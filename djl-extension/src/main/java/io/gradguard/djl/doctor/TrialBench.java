@@ -68,18 +68,7 @@ final class TrialBench implements AutoCloseable {
     }
 
     private NDList keep(NDList list) {
-        return copy(list, manager);
-    }
-
-    /** A copy in the given manager: everything computed from it lands there (and is freed with it). */
-    private static NDList copy(NDList list, NDManager owner) {
-        NDList out = new NDList(list.size());
-        for (NDArray a : list) {
-            NDArray c = a.duplicate();
-            c.attach(owner);
-            out.add(c);
-        }
-        return out;
+        return FlowCheck.inScope(list, manager);
     }
 
     /** @return the inputs of the training batches, stacked along the first axis (for data-dependent fixes) */
@@ -165,8 +154,8 @@ final class TrialBench implements AutoCloseable {
                 double loss;
                 try (NDManager scope = manager.newSubManager()) {
                     NDArray l;
-                    NDList x = copy(data.get(k), scope);
-                    NDList y = copy(labels.get(k), scope);
+                    NDList x = FlowCheck.inScope(data.get(k), scope);
+                    NDList y = FlowCheck.inScope(labels.get(k), scope);
                     try (GradientCollector gc = t.newGradientCollector()) {
                         NDList pred = t.forward(x, y);
                         l = t.getLoss().evaluate(y, pred).mean();
@@ -193,8 +182,8 @@ final class TrialBench implements AutoCloseable {
         int n = 0;
         for (int i = evalFrom; i < data.size(); i++) {
             try (NDManager scope = manager.newSubManager()) {
-                NDList pred = t.evaluate(copy(data.get(i), scope));
-                NDArray l = t.getLoss().evaluate(copy(labels.get(i), scope), pred).mean();
+                NDList pred = t.evaluate(FlowCheck.inScope(data.get(i), scope));
+                NDArray l = t.getLoss().evaluate(FlowCheck.inScope(labels.get(i), scope), pred).mean();
                 sum += l.getFloat();
                 n++;
             }
