@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.DoubleFunction;
 import java.util.function.Supplier;
@@ -171,7 +172,14 @@ public final class Doctor {
                 after = bench.flow(fixed, chosen.learningRate() / Math.max(1, warmUp));
             }
             List<Trial> rankedTrials = ranked.stream().map(trials::get).toList();
-            List<String> lines = prescription(noChange, plain, first, chosen, chosenFixes, suggested, warmUp);
+            String why = !noChange ? null : !calledFor
+                    ? String.format(Locale.ROOT, "the flow check found nothing out of range and the model as it is trained"
+                            + " (%.4g; best trial %s, %.4g)", plain.finalLoss(), first.name(), first.finalLoss())
+                    : String.format(Locale.ROOT, "the model as it is ended at %.4g, no more than %.3gx the best trial (%s,"
+                            + " %.4g)", plain.finalLoss(), 1 + Math.max(b.changeMargin, b.margin), first.name(),
+                            first.finalLoss());
+            List<String> lines = Prescription.lines(why, chosen, chosenFixes, b.learningRate, suggested, warmUp,
+                    b.warmUpFraction, b.plannedSteps);
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {
@@ -197,31 +205,6 @@ public final class Doctor {
     /** A warm-up is tried when the first update is too large a part of a weight, or the optimizer is Adam-like. */
     static boolean warmUpCalledFor(FlowReport before) {
         return before.has(FlowReport.Kind.UPDATE_TOO_LARGE) || before.updateRule().startsWith("Adam");
-    }
-
-    private List<String> prescription(boolean noChange, Trial plain, Trial first, Trial chosen,
-            List<StructureFix> fixes, double suggested, int warmUp) {
-        List<String> lines = new ArrayList<>();
-        if (noChange) {
-            lines.add(String.format(java.util.Locale.ROOT, "no change needed: the model as it is ended at %.4g, within"
-                    + " %.0f%% of the best trial (%s, %.4g)", plain.finalLoss(), 100 * b.margin, first.name(),
-                    first.finalLoss()));
-            return lines;
-        }
-        for (StructureFix f : fixes) {
-            lines.add(f.prescription());
-        }
-        if (chosen.learningRate() != b.learningRate) {
-            lines.add(String.format(java.util.Locale.ROOT, "lr = %.3g (the range test's suggestion; yours: %.3g)",
-                    suggested, b.learningRate));
-        }
-        if (warmUp > 0) {
-            lines.add(String.format(java.util.Locale.ROOT, "warm up the learning rate linearly over %d steps (%.0f%% of"
-                    + " the planned %d) from 0 to %.3g: Tracker.warmUp().optWarmUpBeginValue(0f).optWarmUpSteps(%d)"
-                    + ".setMainTracker(yourTracker).build()", warmUp, 100 * b.warmUpFraction, b.plannedSteps,
-                    chosen.learningRate(), warmUp));
-        }
-        return lines;
     }
 
     /** Builds a {@link Doctor}; every value is checked when set, the required ones at {@link #build()}. */
