@@ -39,7 +39,9 @@ import java.util.function.Supplier;
  * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec \
  *     -Dbench.main=io.gradguard.benchmarks.DoctorBenchmark -Dbench.args=RESULTS.md</pre>
  *
- * Options: {@code --healthy=N} family healthy twins (default all DJL ones), {@code --split=held-out|tuning} (whose
+ * Then the generated structural cases ({@link StructuralCases}; {@code --structural=N} per kind, default 7).
+ *
+ * <p>Options: {@code --healthy=N} family healthy twins (default all DJL ones), {@code --split=held-out|tuning} (whose
  * healthy twins; default held-out: the doctor's rules are chosen on the tuning split), {@code --smoke} (two zoo rows,
  * two healthy twins, no file written).
  */
@@ -104,7 +106,17 @@ public final class DoctorBenchmark {
             }
             System.err.println("doctor: healthy " + g.name() + " -> " + healthyVerdicts.get(g.name()));
         }
-        String section = markdown(rows, healthyVerdicts, split);
+        int perKind = List.of(args).stream().filter(a -> a.startsWith("--structural=")).map(a -> Integer.parseInt(a.substring(13)))
+                .findFirst().orElse(smoke ? 1 : 7);
+        List<StructuralCases.Row> structural = new ArrayList<>();
+        for (Object[] c : StructuralCases.draw(split.equals("tuning") ? FamilyGenerator.Split.TUNING
+                : FamilyGenerator.Split.HELD_OUT, perKind)) {
+            StructuralCases.Row r = StructuralCases.run((String) c[0], (io.gradguard.models.family.Setup) c[1],
+                    (io.gradguard.models.family.Setup) c[2]);
+            structural.add(r);
+            System.err.println("doctor: structural " + r);
+        }
+        String section = markdown(rows, healthyVerdicts, split) + StructuralCases.markdown(structural, split);
         System.out.println(section);
         if (md != null && !smoke) {
             OverheadBenchmark.replaceSection(Path.of(md), "## Structure doctor (" + split + " split)", section);
@@ -206,6 +218,11 @@ public final class DoctorBenchmark {
                 run.trainByHand(t, guard == null ? (tr, loss) -> tr.step() : guard::step);
             } catch (GradGuardDivergedException e) {
                 return Float.NaN;
+            } catch (IllegalStateException e) {
+                // DJL refuses to step when every gradient is exactly zero (a dead net): it stays as initialized
+                if (!String.valueOf(e.getMessage()).contains("all zeros")) {
+                    throw e;
+                }
             }
             return run.evalLoss(t);
         }

@@ -15,6 +15,26 @@ import org.junit.jupiter.api.Test;
 class DoctorBenchmarkSmokeTest {
 
     @Test
+    void structuralCasesPairEachFaultWithItsFix() {
+        java.util.List<Object[]> cases = StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.HELD_OUT, 2);
+        assertThat(cases).hasSize(6);
+        for (Object[] c : cases) {
+            io.gradguard.models.family.Setup bad = (io.gradguard.models.family.Setup) c[1];
+            io.gradguard.models.family.Setup fix = (io.gradguard.models.family.Setup) c[2];
+            assertThat(bad.seed()).isGreaterThanOrEqualTo(9000);
+            switch ((String) c[0]) {
+                case "bad-init" -> assertThat(bad.init()).isEqualTo(io.gradguard.models.family.Setup.Init.LECUN)
+                        .isNotEqualTo(fix.init());
+                case "no-norm" -> assertThat(bad.normalized()).isFalse().isNotEqualTo(fix.normalized());
+                case "vanilla-rnn" -> assertThat(bad.arch()).isEqualTo(io.gradguard.models.family.Setup.Arch.RNN)
+                        .isNotEqualTo(fix.arch());
+                default -> throw new AssertionError(c[0]);
+            }
+            assertThat(bad.steps()).isEqualTo(fix.steps());
+        }
+    }
+
+    @Test
     void badInitRowAndOneHealthyTwin() throws Exception {
         DoctorBenchmark.ZooRow r = DoctorBenchmark.zooRow(new BadInitScenario());
         assertThat(r.unfixed()).as("unfixed").isNaN();

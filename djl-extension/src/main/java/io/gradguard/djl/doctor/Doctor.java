@@ -86,7 +86,15 @@ public final class Doctor {
                 }
             }
             if (b.lrFinderSteps > 0) {
-                range = LrFinder.builder().steps(b.lrFinderSteps).build().run(asIs.trainer(), b.data);
+                try {
+                    range = LrFinder.builder().steps(b.lrFinderSteps).build().run(asIs.trainer(), b.data);
+                } catch (IllegalStateException e) {
+                    // DJL refuses to step a model whose every gradient is zero: no rate can be read off it
+                    if (!String.valueOf(e.getMessage()).contains("all zeros")) {
+                        throw e;
+                    }
+                    LOG.warn("Doctor: no learning-rate range test: every gradient of the model as it is is zero");
+                }
             }
         }
         LOG.info("Doctor: flow at initialization\n{}", before.text());
@@ -162,7 +170,9 @@ public final class Doctor {
                     }
                 }
             }
-            boolean noChange = chosenIndex == 0;
+            // when no trial trained at all (each diverged, or could not learn), nothing is "no change needed"
+            boolean nothingTrained = !first.finite();
+            boolean noChange = chosenIndex == 0 && !nothingTrained;
             Trial chosen = trials.get(chosenIndex);
             List<StructureFix> chosenFixes = recipes.get(chosenIndex);
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
@@ -178,8 +188,11 @@ public final class Doctor {
                     : String.format(Locale.ROOT, "the model as it is ended at %.4g, no more than %.3gx the best trial (%s,"
                             + " %.4g)", plain.finalLoss(), 1 + Math.max(b.changeMargin, b.margin), first.name(),
                             first.finalLoss());
-            List<String> lines = Prescription.lines(why, chosen, chosenFixes, b.learningRate, suggested, warmUp,
-                    b.warmUpFraction, b.plannedSteps);
+            List<String> lines = nothingTrained
+                    ? List.of("no trial trained: the model as it is and every change tried diverged or could not learn"
+                            + " (every gradient zero); see the flow check's findings before training it")
+                    : Prescription.lines(why, chosen, chosenFixes, b.learningRate, suggested, warmUp, b.warmUpFraction,
+                            b.plannedSteps);
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {

@@ -169,7 +169,17 @@ final class TrialBench implements AutoCloseable {
                     break;
                 }
                 scale[0] = warmUp > 0 ? Math.min(1.0, (i + 1.0) / warmUp) : 1.0;
-                t.step();
+                try {
+                    t.step();
+                } catch (IllegalStateException e) {
+                    // DJL refuses to step when every gradient is exactly zero: a dead model that cannot learn, which
+                    // ranks with the trials that failed
+                    if (!String.valueOf(e.getMessage()).contains("all zeros")) {
+                        throw e;
+                    }
+                    diverged = true;
+                    break;
+                }
             }
             fin = diverged ? Double.NaN : evalLoss(t);
         }

@@ -144,6 +144,32 @@ class DoctorTest {
         assertThat(r.prescription()).singleElement().asString().startsWith("no change needed");
     }
 
+    /**
+     * A model that cannot learn at all (no biases, every weight zero: every gradient is exactly zero, and DJL's
+     * {@code Trainer.step()} refuses to step it): its trial counts as failed instead of ending the consultation.
+     */
+    @Test
+    void aDeadModelsTrialFailsWithoutEndingTheConsultation() {
+        Scenario s = new BadInitScenario();
+        Supplier<Block> dead = () -> {
+            ai.djl.nn.SequentialBlock b = new ai.djl.nn.SequentialBlock();
+            for (int i = 0; i < 3; i++) {
+                b.add(ai.djl.nn.core.Linear.builder().setUnits(16).optBias(false).build()).add(ai.djl.nn.Activation::relu);
+            }
+            b.add(ai.djl.nn.core.Linear.builder().setUnits(1).optBias(false).build());
+            b.setInitializer(ai.djl.training.initializer.Initializer.ZEROS, ai.djl.nn.Parameter.Type.WEIGHT);
+            return b;
+        };
+        DoctorResult r;
+        try (ScenarioRun run = s.open(Variant.REFERENCE)) {
+            r = Doctor.builder().model(dead).config(DoctorTest::config).learningRate(0.01).data(run.dataset())
+                    .inputShape(IN).plannedSteps(300).budgetSteps(30).lrFinderSteps(20).build().run();
+        }
+        Trial asIs = r.trials().stream().filter(t -> t.name().equals("as-is")).findFirst().orElseThrow();
+        assertThat(asIs.finite()).as("the dead model's own trial").isFalse();
+        assertThat(r.noChangeNeeded()).isFalse();
+    }
+
     @Test
     void aMissingSettingIsNamed() {
         assertThatThrownBy(() -> Doctor.builder().learningRate(0.1).build()).hasMessageContaining("model is required");
