@@ -1,7 +1,6 @@
 package io.gradguard.benchmarks;
 
 import ai.djl.nn.Block;
-import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import io.gradguard.djl.doctor.DoctorResult;
 import io.gradguard.models.ScenarioRun;
@@ -102,8 +101,8 @@ final class StructuralCases {
         GeneratedScenario bad = new GeneratedScenario(unfixed);
         GeneratedScenario good = new GeneratedScenario(fixed);
         float lr = bad.nominalLr();
-        float best = train(good, lr, null);
-        float plain = train(bad, lr, null);
+        float best = train(good, lr);
+        float plain = train(bad, lr);
         Supplier<Block> blocks = () -> {
             try (ScenarioRun r = bad.open(lr)) {
                 return r.model().getBlock();
@@ -124,32 +123,15 @@ final class StructuralCases {
         } else {
             try (ScenarioRun run = bad.open((float) d.chosen().learningRate())) {
                 Block b = d.fixedBlock(run.model().getNDManager());
-                doctor = train(run, b);
+                doctor = DoctorBenchmark.train(run, b, null);
             }
         }
         return new Row(kind, unfixed.id(), best, plain, doctor, d.noChangeNeeded() ? "no change" : d.chosen().name());
     }
 
-    private static float train(GeneratedScenario g, float lr, Block block) {
+    private static float train(GeneratedScenario g, float lr) {
         try (ScenarioRun run = g.open(lr)) {
-            return train(run, block);
-        }
-    }
-
-    private static float train(ScenarioRun run, Block block) {
-        if (block != null) {
-            run.model().setBlock(block);
-        }
-        try (Trainer t = run.newTrainer()) {
-            try {
-                run.trainByHand(t, (tr, loss) -> tr.step());
-            } catch (IllegalStateException e) {
-                // DJL refuses to step when every gradient is exactly zero (a dead net): it stays as initialized
-                if (!String.valueOf(e.getMessage()).contains("all zeros")) {
-                    throw e;
-                }
-            }
-            return run.evalLoss(t);
+            return DoctorBenchmark.train(run, null, null);
         }
     }
 

@@ -103,7 +103,6 @@ public final class Guard implements AutoCloseable {
     private boolean rollbackPossible = true;
     private final List<String> earlyWarnings = new ArrayList<>();
     private boolean lastUpdateHealthy = true;
-    private Supplier<double[]> stepWeights;
     private String pendingInputParam;
     private double[] pendingColumns;
 
@@ -345,7 +344,6 @@ public final class Guard implements AutoCloseable {
         }
         StepPlan plan = plan(s.step());
         weightNorms = memo(weightNorms);
-        stepWeights = weightNorms;
         steps++;
         eventThisStep = false;
         double scaleNow = schedule.scale();
@@ -354,7 +352,7 @@ public final class Guard implements AutoCloseable {
             skipRemaining--;
             d = Decision.skip("batch skipped after the rollback (" + skipRemaining + " more)");
         } else {
-            d = decide(s, plan);
+            d = decide(s, plan, weightNorms);
         }
         switch (d.action()) {
             case CLIP -> clipped++;
@@ -417,9 +415,12 @@ public final class Guard implements AutoCloseable {
         };
     }
 
-    /** @return true when the adapter can measure the weights and one of their norms is not finite */
-    private boolean nonFiniteWeights() {
-        double[] w = stepWeights == null ? null : stepWeights.get();
+    /**
+     * @param weights the step's weight norms (asked at most once per step), or null
+     * @return true when the adapter can measure the weights and one of their norms is not finite
+     */
+    private static boolean nonFiniteWeights(Supplier<double[]> weights) {
+        double[] w = weights == null ? null : weights.get();
         if (w == null) {
             return false;
         }
@@ -431,7 +432,7 @@ public final class Guard implements AutoCloseable {
         return false;
     }
 
-    private Decision decide(StepStats s, StepPlan plan) {
+    private Decision decide(StepStats s, StepPlan plan, Supplier<double[]> weights) {
         double norm = s.gradNorm();
         boolean finite = s.gradientsFinite() && !s.lossNonFinite();
         StepPlan.Outcome o = plan.predict(norm, s.lossKnown() ? s.loss() : 0.0);
@@ -443,7 +444,7 @@ public final class Guard implements AutoCloseable {
                         && norm > normDetector.typical() * config.spikeRatio());
         StepView view = new StepView(s.step(), s.loss(), s.lossKnown(), norm, finite, o.action(), o.clipCoef(),
                 config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, schedule.scale(),
-                !finite && lastUpdateHealthy && nonFiniteWeights());
+                !finite && lastUpdateHealthy && nonFiniteWeights(weights));
         String reason = observe(s, view, o, outlier);
         if (config.policy().acts()) {
             for (TroubleRule rule : rules) {
@@ -457,7 +458,7 @@ public final class Guard implements AutoCloseable {
                 }
             }
         }
-        return settle(s, view, o, reason);
+        return settle(s, view, o, reason, weights);
     }
 
     /**
@@ -550,7 +551,7 @@ public final class Guard implements AutoCloseable {
     }
 
     /** No rule called for a rollback: the in-step action stands; keep the statistics and maybe snapshot. */
-    private Decision settle(StepStats s, StepView v, StepPlan.Outcome o, String reason) {
+    private Decision settle(StepStats s, StepView v, StepPlan.Outcome o, String reason, Supplier<double[]> weights) {
         if (o.action() == Action.SKIP) {
             return Decision.skip(reason);
         }
@@ -591,7 +592,7 @@ public final class Guard implements AutoCloseable {
         maxHealthyNorm = Math.max(maxHealthyNorm, norm);
         schedule.healthyStep(s.step());
         if (o.snapshot()) {
-            if (nonFiniteWeights()) {
+            if (nonFiniteWeights(weights)) {
                 // gradients computed before something wrote into the weights look healthy; a snapshot of the
                 // corrupted weights would make every rollback restore them, so the last good one is kept
                 warning(s.step(), "no snapshot at step " + s.step() + ": the parameters are non-finite although the"

@@ -172,9 +172,8 @@ final class TrialBench implements AutoCloseable {
                 try {
                     t.step();
                 } catch (IllegalStateException e) {
-                    // DJL refuses to step when every gradient is exactly zero: a dead model that cannot learn, which
-                    // ranks with the trials that failed
-                    if (!String.valueOf(e.getMessage()).contains("all zeros")) {
+                    // a dead model that cannot learn ranks with the trials that failed
+                    if (!deadModel(e)) {
                         throw e;
                     }
                     diverged = true;
@@ -185,6 +184,14 @@ final class TrialBench implements AutoCloseable {
         }
         List<String> names = fixes.stream().map(StructureFix::name).toList();
         return new Trial(name, names, lr, List.copyOf(losses), fin, diverged || !Double.isFinite(fin), warmUp);
+    }
+
+    /**
+     * @param e what {@code Trainer.step()} threw
+     * @return true when it is DJL refusing to step a model whose every gradient is exactly zero (a dead model)
+     */
+    static boolean deadModel(IllegalStateException e) {
+        return String.valueOf(e.getMessage()).contains("Gradient values are all zeros");
     }
 
     private double evalLoss(Trainer t) {

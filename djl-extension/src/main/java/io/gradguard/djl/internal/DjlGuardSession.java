@@ -48,7 +48,6 @@ public final class DjlGuardSession implements AutoCloseable {
     private long step;
     private boolean warnedDirectSkip;
     private boolean broken;
-    private final List<String> pendingWarnings = new java.util.ArrayList<>();
     private final Map<String, Object> headerExtra = new LinkedHashMap<>();
     private final ListenerStandIns standIns = new ListenerStandIns(this);
     private Object lastBatch;
@@ -235,8 +234,6 @@ public final class DjlGuardSession implements AutoCloseable {
         guard.begin(new RunInfo(
                 "DJL " + Engine.getDjlVersion() + " / " + engine.getEngineName() + " " + engine.getVersion(),
                 inspector.device().toString(), attachment, inspector.describe(), extra));
-        pendingWarnings.forEach(w -> guard.warning(0, w));
-        pendingWarnings.clear();
         if (snapshot != null && !snapshot.uncaptured().isEmpty()) {
             guard.warning(0, "optimizer state fields " + snapshot.uncaptured() + " cannot be captured; a rollback"
                     + " leaves them as they are");
@@ -419,11 +416,8 @@ public final class DjlGuardSession implements AutoCloseable {
         if (!warned.add(message)) {
             return;
         }
-        if (trainer == null) {
-            pendingWarnings.add(message);
-        } else {
-            guard.warning(Math.max(step - 1, 0), message);
-        }
+        // before the first trainer is bound the guard holds it until its log is open
+        guard.warning(Math.max(step - 1, 0), message);
     }
 
     /** Closes the guard (writes the totals, closes the event log) and frees the snapshot. */

@@ -39,6 +39,7 @@ public final class GradientInspector {
 
     private final List<Parameter> params = new ArrayList<>();
     private final List<Parameter> all = new ArrayList<>();
+    private final int inputParameter;
     private final List<RunInfo.Parameter> described = new ArrayList<>();
     private final Device[] devices;
     private final ParameterStore store;
@@ -60,6 +61,13 @@ public final class GradientInspector {
                 described.add(new RunInfo.Parameter(pair.getKey(), p.getArray().size()));
             }
         }
+        int first = -1;
+        for (int k = 0; k < params.size() && first < 0; k++) {
+            if (params.get(k).getArray().getShape().dimension() >= 2) {
+                first = k;
+            }
+        }
+        this.inputParameter = first;
     }
 
     /**
@@ -86,12 +94,7 @@ public final class GradientInspector {
      *     is split by input column), or -1
      */
     public int inputParameter() {
-        for (int i = 0; i < params.size(); i++) {
-            if (params.get(i).getArray().getShape().dimension() >= 2) {
-                return i;
-            }
-        }
-        return -1;
+        return inputParameter;
     }
 
     /** @return the parameters, as the core sees them */
