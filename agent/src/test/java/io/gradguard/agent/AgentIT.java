@@ -175,7 +175,7 @@ class AgentIT {
         assertThat(p.isAlive()).as("still training when killed").isTrue();
         p.destroyForcibly().waitFor();
         assertThat(p.exitValue()).as("killed by SIGKILL").isEqualTo(137);
-        io.gradguard.core.diagnose.RunLog run = io.gradguard.core.diagnose.RunLog.read(log);
+        io.gradguard.log.RunLog run = io.gradguard.log.RunLog.read(log);
         assertThat(run.header()).as("the run header").isNotEmpty();
         assertThat(run.steps().size()).isGreaterThanOrEqualTo(350);
         assertThat(run.badLines()).as("at most the line being written when killed").isLessThanOrEqualTo(1);

@@ -1,9 +1,9 @@
 package io.gradguard.cli;
 
 import io.gradguard.core.Action;
-import io.gradguard.core.diagnose.RunLog;
 import io.gradguard.core.event.LayerRecord;
 import io.gradguard.core.event.StepRecord;
+import io.gradguard.log.RunLog;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

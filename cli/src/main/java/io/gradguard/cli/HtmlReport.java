@@ -2,10 +2,10 @@ package io.gradguard.cli;
 
 import io.gradguard.core.diagnose.Finding;
 import io.gradguard.core.diagnose.RunDiagnosis;
-import io.gradguard.core.diagnose.RunLog;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.event.RunSummary;
+import io.gradguard.log.RunLog;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package io.gradguard.cli;
 
 import io.gradguard.core.diagnose.RunDiagnosis;
-import io.gradguard.core.diagnose.RunLog;
+import io.gradguard.log.RunLog;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

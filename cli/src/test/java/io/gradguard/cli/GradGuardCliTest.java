@@ -1,13 +1,12 @@
 package io.gradguard.cli;
 
-import io.gradguard.core.diagnose.RunLog;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepStats;
+import io.gradguard.log.RunLog;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

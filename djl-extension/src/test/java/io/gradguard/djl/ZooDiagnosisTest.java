@@ -7,7 +7,7 @@ import ai.djl.training.Trainer;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.diagnose.Finding;
 import io.gradguard.core.diagnose.RunDiagnosis;
-import io.gradguard.core.diagnose.RunLog;
+import io.gradguard.log.RunLog;
 import io.gradguard.models.BadInitScenario;
 import io.gradguard.models.CorruptedBatchScenario;
 import io.gradguard.models.DeepMlpScenario;

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
  * Turns what a guard saw into advice: where the explosion started, what in the model's structure made it
  * likely (depth, recurrence), whether single batches were to blame, and what learning rate, warm-up and
  * clip threshold to use. Listens to a live guard (every guard has one; see {@code Guard.diagnosis()}) or
- * replays a recorded log ({@link RunLog}). Memory is bounded whatever the run's length: healthy norms go
- * into a log-spaced histogram, and only a few layer records and events are kept.
+ * replays a recorded log ({@code io.gradguard.log.RunLog}, in gradguard-log). Memory is bounded whatever the
+ * run's length: healthy norms go into a log-spaced histogram, and only a few layer records and events are kept.
  */
 public final class Diagnoser implements GuardListener {
 
@@ -111,8 +111,22 @@ public final class Diagnoser implements GuardListener {
         }
     }
 
+    /**
+     * @param o a header value: a number, or one of the strings the log writer uses for non-finite numbers
+     * @return the number, or NaN when {@code o} is null or anything else
+     */
     private static double num(Object o) {
-        return io.gradguard.core.internal.JsonReader.number(o);
+        if (o instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (o instanceof String s) {
+            return switch (s) {
+                case "Infinity" -> Double.POSITIVE_INFINITY;
+                case "-Infinity" -> Double.NEGATIVE_INFINITY;
+                default -> Double.NaN;
+            };
+        }
+        return Double.NaN;
     }
 
     @Override

@@ -1,16 +1,23 @@
-package io.gradguard.core.diagnose;
+package io.gradguard.log;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.gradguard.core.Action;
 import io.gradguard.core.ConfigSources;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.RunInfo;
+import io.gradguard.core.diagnose.Diagnoser;
+import io.gradguard.core.diagnose.LrRange;
+import io.gradguard.core.diagnose.RunDiagnosis;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.event.GuardListener;
 import io.gradguard.core.event.LayerRecord;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.core.event.StepRecord;
-import io.gradguard.core.internal.JsonReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +33,30 @@ import java.util.Map;
  * A recorded event log (the JSONL file a guard writes with {@code log=...}), read back: the run header,
  * the steps, the per-layer records, the events and the totals, in file order. A line that is not valid
  * JSON (the last line of a killed process, say) is counted and skipped.
+ *
+ * <p>Each line is parsed with Jackson into plain values, as the core's writer meant them: objects become
+ * {@code Map}s in file order, arrays {@code List}s, every number a {@code Double}, and the strings
+ * {@code "NaN"}, {@code "Infinity"} and {@code "-Infinity"} (how the writer spells non-finite numbers) stay
+ * strings until a numeric field is read. Those are the values {@link #header()}, {@link RunInfo#extra()} and
+ * {@link GuardEvent#data()} hold.
  */
 public final class RunLog {
+
+    /**
+     * One line, one JSON value: anything after it makes the line bad. The other features keep what the
+     * reader this one replaced accepted beyond strict JSON (a leading {@code +}, leading zeros, a leading or
+     * trailing decimal point, control characters inside strings, a backslash before any character); the
+     * writer never produces them.
+     */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS,
+                    JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS,
+                    JsonReadFeature.ALLOW_LEADING_DECIMAL_POINT_FOR_NUMBERS,
+                    JsonReadFeature.ALLOW_TRAILING_DECIMAL_POINT_FOR_NUMBERS,
+                    JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS,
+                    JsonReadFeature.ALLOW_BACKSLASH_ESCAPING_ANY_CHARACTER)
+            .build();
 
     private final Path source;
     private RunInfo info;
@@ -61,8 +90,8 @@ public final class RunLog {
                     continue;
                 }
                 try {
-                    log.add(JsonReader.parse(line));
-                } catch (IllegalArgumentException | ClassCastException e) {
+                    log.add(plain(JSON.readTree(line)));
+                } catch (JsonProcessingException | IllegalArgumentException | ClassCastException e) {
                     log.badLines++;
                 }
             }
@@ -90,7 +119,7 @@ public final class RunLog {
                 header.putAll(m);
                 List<RunInfo.Parameter> params = new ArrayList<>();
                 if (m.get("params") instanceof Map<?, ?> p) {
-                    p.forEach((k, v) -> params.add(new RunInfo.Parameter(String.valueOf(k), (long) JsonReader.number(v))));
+                    p.forEach((k, v) -> params.add(new RunInfo.Parameter(String.valueOf(k), (long) number(v))));
                 }
                 Map<String, Object> extra = new LinkedHashMap<>(m);
                 List.of("type", "version", "engine", "device", "attachment", "config", "params").forEach(extra::remove);
@@ -101,10 +130,10 @@ public final class RunLog {
                 records.add(info);
             }
             case "step" -> {
-                double loss = JsonReader.number(m.get("loss"));
-                StepRecord s = new StepRecord((long) JsonReader.number(m.get("step")), loss, m.get("loss") != null,
-                        JsonReader.number(m.get("grad_norm")), JsonReader.number(m.get("clip_coef")),
-                        JsonReader.number(m.get("lr_scale")), Action.valueOf(str(m.get("action")).toUpperCase(Locale.ROOT)));
+                double loss = number(m.get("loss"));
+                StepRecord s = new StepRecord((long) number(m.get("step")), loss, m.get("loss") != null,
+                        number(m.get("grad_norm")), number(m.get("clip_coef")),
+                        number(m.get("lr_scale")), Action.valueOf(str(m.get("action")).toUpperCase(Locale.ROOT)));
                 steps.add(s);
                 records.add(s);
             }
@@ -114,21 +143,21 @@ public final class RunLog {
                 if (m.get("grad_norms") instanceof Map<?, ?> g) {
                     g.forEach((k, v) -> {
                         names.add(String.valueOf(k));
-                        grads.add(JsonReader.number(v));
+                        grads.add(number(v));
                     });
                 }
                 double[] weights = null;
                 if (m.get("weight_norms") instanceof Map<?, ?> w) {
                     weights = new double[names.size()];
                     for (int i = 0; i < names.size(); i++) {
-                        weights[i] = JsonReader.number(w.get(names.get(i)));
+                        weights[i] = number(w.get(names.get(i)));
                     }
                 }
                 double[] columns = null;
                 if (m.get("input_grad_columns") instanceof List<?> c) {
-                    columns = c.stream().mapToDouble(JsonReader::number).toArray();
+                    columns = c.stream().mapToDouble(RunLog::number).toArray();
                 }
-                LayerRecord l = new LayerRecord((long) JsonReader.number(m.get("step")), names,
+                LayerRecord l = new LayerRecord((long) number(m.get("step")), names,
                         grads.stream().mapToDouble(Double::doubleValue).toArray(), weights,
                         m.get("input_param") == null ? null : str(m.get("input_param")), columns);
                 layers.add(l);
@@ -137,21 +166,69 @@ public final class RunLog {
             case "event" -> {
                 Map<String, Object> data = new LinkedHashMap<>(m);
                 List.of("type", "step", "kind", "detail", "param").forEach(data::remove);
-                GuardEvent e = new GuardEvent((long) JsonReader.number(m.get("step")),
+                GuardEvent e = new GuardEvent((long) number(m.get("step")),
                         EventKind.valueOf(str(m.get("kind")).toUpperCase(Locale.ROOT)), str(m.get("detail")),
                         m.get("param") == null ? null : str(m.get("param")), data);
                 events.add(e);
                 records.add(e);
             }
             case "end" -> {
-                end = new RunSummary((long) JsonReader.number(m.get("steps")), (long) JsonReader.number(m.get("clipped")),
-                        (long) JsonReader.number(m.get("skipped")), (long) JsonReader.number(m.get("nonfinite")),
-                        (long) JsonReader.number(m.get("rollbacks")), JsonReader.number(m.get("lr_scale")),
+                end = new RunSummary((long) number(m.get("steps")), (long) number(m.get("clipped")),
+                        (long) number(m.get("skipped")), (long) number(m.get("nonfinite")),
+                        (long) number(m.get("rollbacks")), number(m.get("lr_scale")),
                         Boolean.TRUE.equals(m.get("halted")));
                 records.add(end);
             }
             default -> badLines++;
         }
+    }
+
+    /**
+     * @param node a parsed JSON value
+     * @return the value as plain Java: {@code LinkedHashMap}, {@code ArrayList}, {@code Double}, {@code String},
+     *         {@code Boolean} or null
+     */
+    private static Object plain(JsonNode node) {
+        if (node.isObject()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                m.put(e.getKey(), plain(e.getValue()));
+            }
+            return m;
+        }
+        if (node.isArray()) {
+            List<Object> l = new ArrayList<>(node.size());
+            node.forEach(v -> l.add(plain(v)));
+            return l;
+        }
+        if (node.isNumber()) {
+            return node.doubleValue();
+        }
+        if (node.isTextual()) {
+            return node.textValue();
+        }
+        if (node.isBoolean()) {
+            return node.booleanValue();
+        }
+        return null;
+    }
+
+    /**
+     * @param v a plain value: a number, or one of the strings the writer uses for non-finite numbers
+     * @return the number, or NaN when {@code v} is null or anything else
+     */
+    private static double number(Object v) {
+        if (v instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (v instanceof String str) {
+            return switch (str) {
+                case "Infinity" -> Double.POSITIVE_INFINITY;
+                case "-Infinity" -> Double.NEGATIVE_INFINITY;
+                default -> Double.NaN;
+            };
+        }
+        return Double.NaN;
     }
 
     private static GuardConfig parseConfig(Map<?, ?> c) {

@@ -1,4 +1,4 @@
-package io.gradguard.core.diagnose;
+package io.gradguard.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,7 +7,7 @@ import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepStats;
-import io.gradguard.core.internal.JsonReader;
+import io.gradguard.core.internal.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,15 +75,25 @@ class RunLogTest {
     }
 
     @Test
-    void jsonReaderReadsWhatTheWriterWrites() {
-        String line = new io.gradguard.core.internal.Json().put("s", "a \"q\" \\ \n é").put("x", -1.5e-7)
-                .put("n", Double.NaN).put("b", true).toString();
-        @SuppressWarnings("unchecked")
-        Map<String, Object> m = (Map<String, Object>) JsonReader.parse(line);
-        assertThat(m.get("s")).isEqualTo("a \"q\" \\ \n é");
-        assertThat(JsonReader.number(m.get("x"))).isEqualTo(-1.5e-7);
-        assertThat(JsonReader.number(m.get("n"))).isNaN();
-        assertThat(m.get("b")).isEqualTo(true);
-        assertThatThrownBy(() -> JsonReader.parse("{\"a\":}")).hasMessageContaining("offset 5");
+    void whatTheWriterWritesReadsBackAsPlainValues() throws Exception {
+        Path log = dir.resolve("values.jsonl");
+        String header = new Json().put("type", "run").put("engine", "e").put("device", "cpu").put("attachment", "loop")
+                .put("s", "a \"q\" \\ \n \u0001 é").put("x", -1.5e-7).put("n", Double.NaN).put("i", 3L).put("b", true)
+                .putAny("list", List.of(1, "Infinity")).toString();
+        String step = new Json().put("type", "step").put("step", 0L).put("loss", 0.5).put("grad_norm", 1.0)
+                .put("clip_coef", 1.0).put("lr_scale", 1.0).put("action", "step").toString();
+        Files.writeString(log, header + "\n" + step + "\n{\"a\":}\n" + step + step + "\n");
+        RunLog r = RunLog.read(log);
+        Map<String, Object> h = r.header();
+        assertThat(h.get("s")).isEqualTo("a \"q\" \\ \n \u0001 é");
+        assertThat(h.get("x")).isEqualTo(-1.5e-7);
+        assertThat(h.get("n")).isEqualTo("NaN");
+        assertThat(h.get("i")).isEqualTo(3.0);
+        assertThat(h.get("b")).isEqualTo(true);
+        assertThat(h.get("list")).isEqualTo(List.of(1.0, "Infinity"));
+        assertThat(r.info().extra()).containsKeys("s", "x", "n", "i", "b", "list").doesNotContainKey("engine");
+        assertThat(r.steps()).hasSize(1);
+        // a malformed line, and two records on one line, are bad lines
+        assertThat(r.badLines()).isEqualTo(2);
     }
 }
