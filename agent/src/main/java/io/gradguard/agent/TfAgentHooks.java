@@ -1,6 +1,7 @@
 package io.gradguard.agent;
 
 import io.gradguard.core.GuardConfig;
+import io.gradguard.core.internal.Fields;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import io.gradguard.tensorflow.internal.GuardedGraph;
 import io.gradguard.tensorflow.internal.TfClaims;
@@ -32,8 +33,8 @@ import org.tensorflow.types.family.TType;
 final class TfAgentHooks implements AgentDispatch.TfHooks {
 
     /** Runner fields, resolved when this class first loads: on the application's thread, after instrumentation. */
-    private static final Field TARGETS = TfGuardSession.runnerField("targets");
-    private static final Field SESSION = TfGuardSession.runnerField("this$0");
+    private static final Field TARGETS = Fields.find(Session.Runner.class, "targets");
+    private static final Field SESSION = Fields.find(Session.Runner.class, "this$0");
 
     private final AgentConfig config;
     private final Map<ExecutionEnvironment, Map<String, TfGuardSession>> guarded =
