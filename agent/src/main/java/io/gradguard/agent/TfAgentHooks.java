@@ -1,6 +1,5 @@
 package io.gradguard.agent;
 
-import io.gradguard.core.GuardConfig;
 import io.gradguard.core.internal.Fields;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import io.gradguard.tensorflow.internal.GuardedGraph;
@@ -67,12 +66,7 @@ final class TfAgentHooks implements AgentDispatch.TfHooks {
         try {
             GuardedGraph gg = GuardedGraph.build(o, TfClaims.lossOf(o), (List<GradAndVar<? extends TType>>) list,
                     name instanceof String s ? s : null);
-            int n = created.incrementAndGet();
-            GuardConfig c = config.guard();
-            if (c.log() != null && n > 1) {
-                c = GuardConfig.from(c).log(DjlAgentHooks.numbered(c.log(), n)).build();
-            }
-            TfGuardSession session = new TfGuardSession(gg, c, "agent");
+            TfGuardSession session = new TfGuardSession(gg, config.guardForRun(created.incrementAndGet()), "agent");
             GraphOperation train = (GraphOperation) gg.train().op();
             guarded.computeIfAbsent(train.env(), k -> Collections.synchronizedMap(new HashMap<>()))
                     .put(train.name(), session);
