@@ -4,6 +4,7 @@ import io.gradguard.core.ConfigKeys;
 import io.gradguard.core.ConfigSources;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.Policy;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 
@@ -55,6 +56,33 @@ public record AgentConfig(GuardConfig guard, boolean strict, boolean djl, boolea
     private static boolean flag(String key, boolean dflt, String args, Properties props, Map<String, String> env) {
         String[] v = ConfigSources.lookup(key, args, props, env);
         return v == null ? dflt : ConfigKeys.parseBoolean(key, v[0], v[1]);
+    }
+
+    /**
+     * The guard configuration of the {@code n}-th run the agent guards in this JVM (DJL trainers and TensorFlow
+     * train ops are counted apart): the first writes the configured log, each later one its own numbered
+     * sibling ({@code run.jsonl}, {@code run-2.jsonl}, ...), so that two runs never write the same file.
+     *
+     * @param n the run's number, from 1
+     * @return the guard configuration for that run
+     */
+    public GuardConfig guardForRun(int n) {
+        if (guard.log() == null || n <= 1) {
+            return guard;
+        }
+        return GuardConfig.from(guard).log(numbered(guard.log(), n)).build();
+    }
+
+    /**
+     * @param log a log file
+     * @param n a number
+     * @return the file beside it with {@code -n} before its extension ({@code run.jsonl} becomes {@code run-2.jsonl})
+     */
+    static Path numbered(Path log, int n) {
+        String name = log.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String numbered = dot > 0 ? name.substring(0, dot) + "-" + n + name.substring(dot) : name + "-" + n;
+        return log.resolveSibling(numbered);
     }
 
     /** @return true when the guard does anything at all */

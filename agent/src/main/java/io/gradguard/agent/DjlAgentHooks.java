@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.Trainer;
 import io.gradguard.core.Action;
 import io.gradguard.core.Decision;
-import io.gradguard.core.GuardConfig;
 import io.gradguard.djl.GradGuardDivergedException;
 import io.gradguard.djl.internal.DjlGuardSession;
 import io.gradguard.djl.internal.GuardClaims;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
@@ -87,21 +85,9 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
             h.disabled = true; // the application's own GradGuardListener or DjlGuard guards it
             return;
         }
-        int n = created.incrementAndGet();
-        GuardConfig c = config.guard();
-        if (c.log() != null && n > 1) {
-            c = GuardConfig.from(c).log(numbered(c.log(), n)).build();
-        }
-        h.session = new DjlGuardSession(c, "agent");
+        h.session = new DjlGuardSession(config.guardForRun(created.incrementAndGet()), "agent");
         h.session.putHeader("agent_install_ms", installMs);
         h.session.prepare(trainer, true);
-    }
-
-    static Path numbered(Path log, int n) {
-        String name = log.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        String numbered = dot > 0 ? name.substring(0, dot) + "-" + n + name.substring(dot) : name + "-" + n;
-        return log.resolveSibling(numbered);
     }
 
     @Override

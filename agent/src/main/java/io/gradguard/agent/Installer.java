@@ -9,9 +9,12 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import io.gradguard.djl.internal.DjlShape;
+import io.gradguard.tensorflow.internal.TfShape;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -207,10 +210,13 @@ final class Installer {
         return b;
     }
 
-    static final String TF_OPTIMIZER = "org.tensorflow.framework.optimizers.Optimizer";
-    static final String TF_RUNNER = "org.tensorflow.Session$Runner";
+    static final String TF_OPTIMIZER = TfShape.OPTIMIZER;
+    static final String TF_RUNNER = TfShape.RUNNER;
 
-    /** What the agent needs from TensorFlow Java, checked on the class files without loading any class. */
+    /**
+     * What the agent needs from TensorFlow Java, checked on the class files without loading any class: the methods
+     * it instruments and every field the guard reads ({@link TfShape#GUARD}).
+     */
     static List<String> tensorFlowShapeProblems(TypePool pool) {
         List<String> problems = new ArrayList<>();
         TypePool.Resolution optimizer = pool.describe(TF_OPTIMIZER);
@@ -222,16 +228,15 @@ final class Installer {
         TypeDescription o = optimizer.resolve();
         requireMethod(o, "computeGradients", 1, problems);
         requireMethod(o, "applyGradients", 2, problems);
-        requireField(o, "tf", problems);
-        TypeDescription r = runner.resolve();
-        requireMethod(r, "run", 0, problems);
-        requireField(r, "targets", problems);
-        requireField(r, "inputs", problems);
-        requireField(r, "outputs", problems);
+        requireMethod(runner.resolve(), "run", 0, problems);
+        requireFields(pool, TfShape.GUARD, problems);
         return problems;
     }
 
-    /** What the agent needs from DJL, checked on the class files without loading any class. */
+    /**
+     * What the agent needs from DJL, checked on the class files without loading any class: the methods it
+     * instruments and every field the guard reads ({@link DjlShape#GUARD}).
+     */
     static List<String> djlShapeProblems(TypePool pool) {
         List<String> problems = new ArrayList<>();
         TypePool.Resolution trainer = pool.describe("ai.djl.training.Trainer");
@@ -241,14 +246,7 @@ final class Installer {
         }
         TypeDescription t = trainer.resolve();
         requireMethod(t, "step", 0, problems);
-        requireField(t, "parameterStore", problems);
-        requireField(t, "listeners", problems);
-        TypePool.Resolution store = pool.describe("ai.djl.training.ParameterStore");
-        if (store.isResolved()) {
-            requireField(store.resolve(), "parameterServer", problems);
-        } else {
-            problems.add("no class ai.djl.training.ParameterStore");
-        }
+        requireFields(pool, DjlShape.GUARD, problems);
         TypePool.Resolution collector = pool.describe("ai.djl.training.GradientCollector");
         if (collector.isResolved()) {
             requireMethod(collector.resolve(), "backward", 1, problems);
@@ -264,6 +262,20 @@ final class Installer {
                 .isEmpty();
         if (!found) {
             problems.add(t.getName() + "." + name + " with " + args + " argument(s) is missing");
+        }
+    }
+
+    /** Every field of a shape ({@link DjlShape#GUARD}, {@link TfShape#GUARD}): the classes must exist and declare them. */
+    private static void requireFields(TypePool pool, Map<String, List<String>> shape, List<String> problems) {
+        for (Map.Entry<String, List<String>> e : shape.entrySet()) {
+            TypePool.Resolution owner = pool.describe(e.getKey());
+            if (!owner.isResolved()) {
+                problems.add("no class " + e.getKey());
+                continue;
+            }
+            for (String field : e.getValue()) {
+                requireField(owner.resolve(), field, problems);
+            }
         }
     }
 

@@ -8,12 +8,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the application thread is loading at that moment, parked in the deferred transformer, would make both
  * threads wait on each other until the transformer's time-out).
  */
-final class LazyDjlHooks implements AgentDispatch.Hooks {
+final class LazyDjlHooks extends LazyHooks<AgentDispatch.Hooks> implements AgentDispatch.Hooks {
 
     private final AgentConfig config;
     private final long installMs;
     private final AtomicInteger created;
-    private volatile AgentDispatch.Hooks real;
 
     LazyDjlHooks(AgentConfig config, long installMs, AtomicInteger created) {
         this.config = config;
@@ -21,18 +20,9 @@ final class LazyDjlHooks implements AgentDispatch.Hooks {
         this.created = created;
     }
 
-    private AgentDispatch.Hooks real() {
-        AgentDispatch.Hooks r = real;
-        if (r == null) {
-            synchronized (this) {
-                r = real;
-                if (r == null) {
-                    r = new DjlAgentHooks(config, installMs, created);
-                    real = r;
-                }
-            }
-        }
-        return r;
+    @Override
+    AgentDispatch.Hooks create() {
+        return new DjlAgentHooks(config, installMs, created);
     }
 
     @Override
@@ -47,7 +37,7 @@ final class LazyDjlHooks implements AgentDispatch.Hooks {
 
     @Override
     public Throwable takeHalt(Object trainer) {
-        AgentDispatch.Hooks r = real;
+        AgentDispatch.Hooks r = madeOrNull();
         return r == null ? null : r.takeHalt(trainer);
     }
 
@@ -58,7 +48,7 @@ final class LazyDjlHooks implements AgentDispatch.Hooks {
 
     @Override
     public void trainerClosed(Object trainer) {
-        AgentDispatch.Hooks r = real;
+        AgentDispatch.Hooks r = madeOrNull();
         if (r != null) {
             r.trainerClosed(trainer);
         }

@@ -6,27 +6,17 @@ package io.gradguard.agent;
  * loaded would escape instrumentation, and a hook installed only after the transformer was released
  * would miss the application's first {@code minimize}.
  */
-final class LazyTfHooks implements AgentDispatch.TfHooks {
+final class LazyTfHooks extends LazyHooks<AgentDispatch.TfHooks> implements AgentDispatch.TfHooks {
 
     private final AgentConfig config;
-    private volatile AgentDispatch.TfHooks real;
 
     LazyTfHooks(AgentConfig config) {
         this.config = config;
     }
 
-    private AgentDispatch.TfHooks real() {
-        AgentDispatch.TfHooks r = real;
-        if (r == null) {
-            synchronized (this) {
-                r = real;
-                if (r == null) {
-                    r = new TfAgentHooks(config);
-                    real = r;
-                }
-            }
-        }
-        return r;
+    @Override
+    AgentDispatch.TfHooks create() {
+        return new TfAgentHooks(config);
     }
 
     @Override
@@ -41,14 +31,14 @@ final class LazyTfHooks implements AgentDispatch.TfHooks {
 
     @Override
     public Object beforeRun(Object runner) {
-        AgentDispatch.TfHooks r = real;
+        AgentDispatch.TfHooks r = madeOrNull();
         // no guarded train op can exist before the first applyGradients
         return r == null ? null : r.beforeRun(runner);
     }
 
     @Override
     public Throwable afterRun(Object runner, Object pending, Object result, Throwable thrown) {
-        AgentDispatch.TfHooks r = real;
+        AgentDispatch.TfHooks r = madeOrNull();
         return r == null ? null : r.afterRun(runner, pending, result, thrown);
     }
 }

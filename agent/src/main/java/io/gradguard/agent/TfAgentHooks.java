@@ -1,6 +1,6 @@
 package io.gradguard.agent;
 
-import io.gradguard.core.GuardConfig;
+import io.gradguard.core.internal.Fields;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import io.gradguard.tensorflow.internal.GuardedGraph;
 import io.gradguard.tensorflow.internal.TfClaims;
@@ -32,8 +32,8 @@ import org.tensorflow.types.family.TType;
 final class TfAgentHooks implements AgentDispatch.TfHooks {
 
     /** Runner fields, resolved when this class first loads: on the application's thread, after instrumentation. */
-    private static final Field TARGETS = TfGuardSession.runnerField("targets");
-    private static final Field SESSION = TfGuardSession.runnerField("this$0");
+    private static final Field TARGETS = Fields.find(Session.Runner.class, "targets");
+    private static final Field SESSION = Fields.find(Session.Runner.class, "this$0");
 
     private final AgentConfig config;
     private final Map<ExecutionEnvironment, Map<String, TfGuardSession>> guarded =
@@ -66,12 +66,7 @@ final class TfAgentHooks implements AgentDispatch.TfHooks {
         try {
             GuardedGraph gg = GuardedGraph.build(o, TfClaims.lossOf(o), (List<GradAndVar<? extends TType>>) list,
                     name instanceof String s ? s : null);
-            int n = created.incrementAndGet();
-            GuardConfig c = config.guard();
-            if (c.log() != null && n > 1) {
-                c = GuardConfig.from(c).log(DjlAgentHooks.numbered(c.log(), n)).build();
-            }
-            TfGuardSession session = new TfGuardSession(gg, c, "agent");
+            TfGuardSession session = new TfGuardSession(gg, config.guardForRun(created.incrementAndGet()), "agent");
             GraphOperation train = (GraphOperation) gg.train().op();
             guarded.computeIfAbsent(train.env(), k -> Collections.synchronizedMap(new HashMap<>()))
                     .put(train.name(), session);

@@ -1,6 +1,8 @@
 package io.gradguard.djl;
 
 import ai.djl.TrainingDivergedException;
+import io.gradguard.core.GuardHalt;
+import io.gradguard.core.diagnose.RunDiagnosis;
 
 /**
  * Thrown when GradGuard gives up on a run it cannot save. It extends DJL's
@@ -9,12 +11,11 @@ import ai.djl.TrainingDivergedException;
  * the optimizer state are back at the last healthy snapshot (if one was taken), so a model saved afterwards (by
  * DJL's {@code SaveModelTrainingListener} when the trainer closes, say) is the healthy one.
  */
-public class GradGuardDivergedException extends TrainingDivergedException {
+public class GradGuardDivergedException extends TrainingDivergedException implements GuardHalt {
 
     private static final long serialVersionUID = 1L;
 
-    private final long step;
-    private final transient io.gradguard.core.diagnose.RunDiagnosis diagnosis;
+    private final Details details;
 
     /**
      * @param step the step at which the run was halted
@@ -29,22 +30,17 @@ public class GradGuardDivergedException extends TrainingDivergedException {
      * @param reason what went wrong and what to change
      * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
      */
-    public GradGuardDivergedException(long step, String reason, io.gradguard.core.diagnose.RunDiagnosis diagnosis) {
-        super(diagnosis == null ? reason : reason + "\n" + diagnosis.text());
-        this.step = step;
-        this.diagnosis = diagnosis;
+    public GradGuardDivergedException(long step, String reason, RunDiagnosis diagnosis) {
+        this(new Details(step, reason, diagnosis));
     }
 
-    /**
-     * @return the guard's diagnosis of the run: where it started, what in the model or data made it likely,
-     *     and the learning rate, warm-up and clip threshold to use (null when not available)
-     */
-    public io.gradguard.core.diagnose.RunDiagnosis diagnosis() {
-        return diagnosis;
+    private GradGuardDivergedException(Details details) {
+        super(details.message());
+        this.details = details;
     }
 
-    /** @return the step at which the run was halted */
-    public long step() {
-        return step;
+    @Override
+    public Details details() {
+        return details;
     }
 }

@@ -1,16 +1,18 @@
 package io.gradguard.tensorflow;
 
+import io.gradguard.core.GuardHalt;
+import io.gradguard.core.diagnose.RunDiagnosis;
+
 /**
  * Thrown when GradGuard gives up on a TensorFlow run it cannot save. Its message is the diagnosis: what
  * exploded where, and what to change. Before it is thrown, the variables and optimizer state are put
  * back to the last healthy snapshot (when there is one), so the model in the session is usable.
  */
-public class GradGuardDivergedException extends IllegalStateException {
+public class GradGuardDivergedException extends IllegalStateException implements GuardHalt {
 
     private static final long serialVersionUID = 1L;
 
-    private final long step;
-    private final transient io.gradguard.core.diagnose.RunDiagnosis diagnosis;
+    private final Details details;
 
     /**
      * @param step the step at which the run was halted
@@ -25,22 +27,17 @@ public class GradGuardDivergedException extends IllegalStateException {
      * @param reason what went wrong and what to change
      * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
      */
-    public GradGuardDivergedException(long step, String reason, io.gradguard.core.diagnose.RunDiagnosis diagnosis) {
-        super(diagnosis == null ? reason : reason + "\n" + diagnosis.text());
-        this.step = step;
-        this.diagnosis = diagnosis;
+    public GradGuardDivergedException(long step, String reason, RunDiagnosis diagnosis) {
+        this(new Details(step, reason, diagnosis));
     }
 
-    /**
-     * @return the guard's diagnosis of the run: where it started, what in the model or data made it likely,
-     *     and the learning rate, warm-up and clip threshold to use (null when not available)
-     */
-    public io.gradguard.core.diagnose.RunDiagnosis diagnosis() {
-        return diagnosis;
+    private GradGuardDivergedException(Details details) {
+        super(details.message());
+        this.details = details;
     }
 
-    /** @return the step at which the run was halted */
-    public long step() {
-        return step;
+    @Override
+    public Details details() {
+        return details;
     }
 }

@@ -9,6 +9,7 @@ import io.gradguard.core.event.GuardListener;
 import io.gradguard.core.event.LayerRecord;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.core.event.StepRecord;
+import io.gradguard.core.internal.Numbers;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -595,9 +596,6 @@ public final class Diagnoser implements GuardListener {
     }
 
     static String fmt(double v) {
-        if (!Double.isFinite(v)) {
-            return Double.toString(v);
-        }
-        return String.format(Locale.ROOT, "%.3g", v);
+        return Numbers.significant(v, 3);
     }
 }

@@ -7,7 +7,8 @@ import ai.djl.nn.recurrent.LSTM;
 import ai.djl.nn.recurrent.RNN;
 import ai.djl.nn.recurrent.RecurrentBlock;
 import ai.djl.util.Pair;
-import java.lang.reflect.Field;
+import io.gradguard.core.internal.Fields;
+import io.gradguard.djl.internal.DjlShape;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -115,16 +116,18 @@ public final class SwapRecurrentCell implements StructureFix {
                 .build();
     }
 
-    /** Reads one of {@link RecurrentBlock}'s protected settings (DJL has no getters for them). */
+    /**
+     * Reads one of {@link RecurrentBlock}'s protected settings (DJL has no getters for them); the fields read are
+     * listed in {@link DjlShape#DOCTOR}.
+     */
     private static <T> T field(RecurrentBlock b, String name, Class<T> type) {
-        try {
-            Field f = RecurrentBlock.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return type.cast(f.get(b));
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        Object v = Fields.read(b, RecurrentBlock.class, name);
+        if (!type.isInstance(v)) {
             throw new IllegalStateException("SwapRecurrentCell: cannot read RecurrentBlock." + name + " of this DJL"
-                    + " version (" + e + "); build the GRU or LSTM by hand", e);
+                    + " version (" + (Fields.find(RecurrentBlock.class, name) == null ? "no such field" : "it holds " + v)
+                    + "); build the GRU or LSTM by hand");
         }
+        return type.cast(v);
     }
 
     /** Vanilla RNN blocks at the root or inside SequentialBlocks from it. */

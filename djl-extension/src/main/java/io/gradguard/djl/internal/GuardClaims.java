@@ -1,17 +1,15 @@
 package io.gradguard.djl.internal;
 
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
+import io.gradguard.core.internal.WeakClaims;
 
 /**
  * Which guard owns a trainer, so that a trainer is guarded once: the agent claims trainers as they are
  * created, and a guard the application wired itself ({@code GradGuardListener}, {@code DjlGuard}) takes
- * them over; the agent then steps aside. Keys are held weakly.
+ * them over; the agent then steps aside. Trainers are held weakly ({@link WeakClaims}).
  */
 public final class GuardClaims {
 
-    private static final Map<Object, Object> OWNERS = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final WeakClaims<Object, Object> OWNERS = new WeakClaims<>();
 
     private GuardClaims() {}
 
@@ -23,10 +21,7 @@ public final class GuardClaims {
      * @return true when {@code owner} owns the trainer now
      */
     public static boolean claim(Object trainer, Object owner) {
-        synchronized (OWNERS) {
-            Object current = OWNERS.putIfAbsent(trainer, owner);
-            return current == null || current == owner;
-        }
+        return OWNERS.claim(trainer, owner);
     }
 
     /**
@@ -54,10 +49,6 @@ public final class GuardClaims {
      * @param owner the owner
      */
     public static void release(Object trainer, Object owner) {
-        synchronized (OWNERS) {
-            if (OWNERS.get(trainer) == owner) {
-                OWNERS.remove(trainer);
-            }
-        }
+        OWNERS.release(trainer, owner);
     }
 }

@@ -6,8 +6,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.ParameterTracker;
+import io.gradguard.core.internal.Fields;
 import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleSupplier;
@@ -30,13 +30,7 @@ public final class OptimizerAccess {
         if (!(server instanceof LocalParameterServer)) {
             return null;
         }
-        try {
-            Field f = LocalParameterServer.class.getDeclaredField("optimizer");
-            f.setAccessible(true);
-            return f.get(server) instanceof Optimizer o ? o : null;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
+        return Fields.read(server, LocalParameterServer.class, "optimizer") instanceof Optimizer o ? o : null;
     }
 
     /**
@@ -44,15 +38,7 @@ public final class OptimizerAccess {
      * @return every non-static field of its class chain, subclass first
      */
     static List<Field> fields(Optimizer optimizer) {
-        List<Field> out = new ArrayList<>();
-        for (Class<?> c = optimizer.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field f : c.getDeclaredFields()) {
-                if (!Modifier.isStatic(f.getModifiers())) {
-                    out.add(f);
-                }
-            }
-        }
-        return out;
+        return Fields.instanceFields(optimizer.getClass());
     }
 
     /**

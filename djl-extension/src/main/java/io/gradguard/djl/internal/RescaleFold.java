@@ -1,6 +1,7 @@
 package io.gradguard.djl.internal;
 
 import ai.djl.training.optimizer.Optimizer;
+import io.gradguard.core.internal.Fields;
 import java.lang.reflect.Field;
 import java.util.Set;
 
@@ -33,9 +34,11 @@ final class RescaleFold {
         if (optimizer == null || !FUSED.contains(optimizer.getClass().getName())) {
             return null;
         }
+        Field f = Fields.find(Optimizer.class, "rescaleGrad");
+        if (f == null) {
+            return null;
+        }
         try {
-            Field f = Optimizer.class.getDeclaredField("rescaleGrad");
-            f.setAccessible(true);
             f.getFloat(optimizer);
             return new RescaleFold(optimizer, f);
         } catch (ReflectiveOperationException | RuntimeException e) {

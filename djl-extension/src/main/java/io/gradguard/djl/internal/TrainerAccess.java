@@ -4,46 +4,26 @@ import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener;
-import java.lang.reflect.Field;
+import io.gradguard.core.internal.Fields;
 import java.util.List;
 
 /**
  * Reaches the parts of a DJL {@link Trainer} that DJL does not expose: its {@link ParameterStore} (for
  * the per-device copies of each parameter), the store's {@link ParameterServer} (to gate the update) and
  * the listener list (to stand in for DJL's divergence check). Every accessor returns null, never
- * throws, when this DJL version is shaped differently; callers then fall back and warn.
+ * throws, when this DJL version is shaped differently; callers then fall back and warn. The fields it reads
+ * are listed in {@link DjlShape#GUARD}.
  */
 public final class TrainerAccess {
 
     private TrainerAccess() {}
-
-    private static Object read(Object target, Class<?> owner, String name) {
-        try {
-            Field f = owner.getDeclaredField(name);
-            f.setAccessible(true);
-            return f.get(target);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static boolean write(Object target, Class<?> owner, String name, Object value) {
-        try {
-            Field f = owner.getDeclaredField(name);
-            f.setAccessible(true);
-            f.set(target, value);
-            return true;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
-        }
-    }
 
     /**
      * @param trainer the trainer
      * @return its parameter store, or null
      */
     public static ParameterStore parameterStore(Trainer trainer) {
-        return read(trainer, Trainer.class, "parameterStore") instanceof ParameterStore ps ? ps : null;
+        return Fields.read(trainer, Trainer.class, "parameterStore") instanceof ParameterStore ps ? ps : null;
     }
 
     /**
@@ -51,7 +31,7 @@ public final class TrainerAccess {
      * @return its parameter server, or null
      */
     public static ParameterServer parameterServer(ParameterStore store) {
-        return read(store, ParameterStore.class, "parameterServer") instanceof ParameterServer s ? s : null;
+        return Fields.read(store, ParameterStore.class, "parameterServer") instanceof ParameterServer s ? s : null;
     }
 
     /**
@@ -62,7 +42,7 @@ public final class TrainerAccess {
      * @return true when replaced
      */
     public static boolean replaceParameterServer(ParameterStore store, ParameterServer server) {
-        return write(store, ParameterStore.class, "parameterServer", server);
+        return Fields.write(store, ParameterStore.class, "parameterServer", server);
     }
 
     /**
@@ -71,6 +51,6 @@ public final class TrainerAccess {
      */
     @SuppressWarnings("unchecked")
     public static List<TrainingListener> listeners(Trainer trainer) {
-        return read(trainer, Trainer.class, "listeners") instanceof List<?> l ? (List<TrainingListener>) l : null;
+        return Fields.read(trainer, Trainer.class, "listeners") instanceof List<?> l ? (List<TrainingListener>) l : null;
     }
 }

@@ -1,5 +1,6 @@
 package io.gradguard.tensorflow.doctor;
 
+import io.gradguard.core.internal.Numbers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -178,7 +179,7 @@ public final class FlowReport {
     }
 
     private static String num(double x) {
-        return String.format(Locale.ROOT, "%.3g", x);
+        return Numbers.significant(x, 3);
     }
 
     private static String opt(OptionalDouble x) {

@@ -1,8 +1,8 @@
 package io.gradguard.tensorflow.internal;
 
 import io.gradguard.core.StepPlan;
+import io.gradguard.core.internal.Fields;
 import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -67,7 +67,7 @@ public final class GuardedGraph {
     /** Offset of the snapshot flag (1: the pre-update state was copied). */
     public static final int STAT_SNAPSHOT = 4;
 
-    private static final Field TF_FIELD = tfField();
+    private static final Field TF_FIELD = Fields.find(Optimizer.class, "tf");
 
     private final Graph graph;
     private final List<String> names = new ArrayList<>();
@@ -91,16 +91,6 @@ public final class GuardedGraph {
         this.weightNorms = weightNorms;
         this.lossKnown = lossKnown;
         this.optimizerName = optimizerName;
-    }
-
-    private static Field tfField() {
-        try {
-            Field f = Optimizer.class.getDeclaredField("tf");
-            f.setAccessible(true);
-            return f;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
     }
 
     /** @return the graph */
@@ -453,17 +443,15 @@ public final class GuardedGraph {
 
         private static void collectOptimizerVariables(Object owner, Class<?> type, IdentityHashMap<Object, Boolean> seen,
                 Map<String, Output<? extends TType>> out) {
-            for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-                for (Field f : c.getDeclaredFields()) {
-                    if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
-                        continue;
-                    }
-                    try {
-                        f.setAccessible(true);
-                        collect(f.get(owner), seen, out);
-                    } catch (ReflectiveOperationException | RuntimeException e) {
-                        // a field we cannot read holds no variable we know of
-                    }
+            for (Field f : Fields.instanceFields(type)) {
+                if (f.getType().isPrimitive()) {
+                    continue;
+                }
+                try {
+                    f.setAccessible(true);
+                    collect(f.get(owner), seen, out);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    // a field we cannot read holds no variable we know of
                 }
             }
         }

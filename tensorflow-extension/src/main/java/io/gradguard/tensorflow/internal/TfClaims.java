@@ -1,18 +1,18 @@
 package io.gradguard.tensorflow.internal;
 
-import java.util.Map;
-import java.util.WeakHashMap;
+import io.gradguard.core.internal.WeakClaims;
 import org.tensorflow.Operand;
 import org.tensorflow.framework.optimizers.Optimizer;
 
 /**
  * Who guards what, shared by the API and the agent: the losses optimizers were asked to differentiate,
- * and a flag that is set while GradGuard itself builds (so the agent lets its own calls through).
+ * held weakly by optimizer ({@link WeakClaims}), and a flag that is set while GradGuard itself builds (so the agent
+ * lets its own calls through).
  */
 public final class TfClaims {
 
     private static final ThreadLocal<int[]> BUILDING = ThreadLocal.withInitial(() -> new int[1]);
-    private static final Map<Optimizer, Operand<?>> LOSSES = new WeakHashMap<>();
+    private static final WeakClaims<Optimizer, Operand<?>> LOSSES = new WeakClaims<>();
 
     private TfClaims() {}
 
@@ -35,7 +35,7 @@ public final class TfClaims {
      * @param optimizer an optimizer
      * @param loss the loss it was last asked to differentiate
      */
-    public static synchronized void rememberLoss(Optimizer optimizer, Operand<?> loss) {
+    public static void rememberLoss(Optimizer optimizer, Operand<?> loss) {
         if (optimizer != null && loss != null) {
             LOSSES.put(optimizer, loss);
         }
@@ -45,7 +45,7 @@ public final class TfClaims {
      * @param optimizer an optimizer
      * @return the loss it was last asked to differentiate, or null
      */
-    public static synchronized Operand<?> lossOf(Optimizer optimizer) {
+    public static Operand<?> lossOf(Optimizer optimizer) {
         return LOSSES.get(optimizer);
     }
 }

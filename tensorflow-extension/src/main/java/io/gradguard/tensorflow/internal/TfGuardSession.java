@@ -7,6 +7,7 @@ import io.gradguard.core.GuardConfig;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepPlan;
 import io.gradguard.core.StepStats;
+import io.gradguard.core.internal.Fields;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -39,9 +40,9 @@ public final class TfGuardSession implements AutoCloseable {
     private boolean warnedMismatch;
     private long mismatches;
 
-    private static final Field INPUTS = runnerField("inputs");
-    private static final Field INPUT_TENSORS = runnerField("inputTensors");
-    private static final Field OUTPUTS = runnerField("outputs");
+    private static final Field INPUTS = Fields.find(Session.Runner.class, "inputs");
+    private static final Field INPUT_TENSORS = Fields.find(Session.Runner.class, "inputTensors");
+    private static final Field OUTPUTS = Fields.find(Session.Runner.class, "outputs");
 
     /** A run in flight: the plan fed to it. */
     public static final class Pending implements AutoCloseable {
@@ -132,20 +133,6 @@ public final class TfGuardSession implements AutoCloseable {
             return new Pending(plan, t, fetchAt);
         } catch (RuntimeException e) {
             disable("could not prepare the run: " + e);
-            return null;
-        }
-    }
-
-    /**
-     * @param name a field of {@code Session.Runner}
-     * @return the field, made accessible, or null when this TensorFlow Java has no such field
-     */
-    public static Field runnerField(String name) {
-        try {
-            Field f = Session.Runner.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return f;
-        } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }
     }
