@@ -50,8 +50,12 @@ public final class ConfigKeys {
     public static final String REGRESS_RATIO = "regress.ratio";
     /** Key: after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off. */
     public static final String COLLAPSE_DROP = "collapse.drop";
+    /** Key: without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a stalled loss, is a collapse; 0 turns that half of the rule off. */
+    public static final String COLLAPSE_QUIET = "collapse.quiet";
     /** Key: when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off. */
     public static final String FOLD_RATE = "fold.rate";
+    /** See {@link GuardConfig#stallSteps()}. */
+    public static final String STALL_STEPS = "stall.steps";
     /** Key: the loss-rise rule's ratio to the run's first loss. */
     public static final String RISE_RATIO = "rise.ratio";
     /** See {@link GuardConfig#layersEvery()}. */
@@ -105,8 +109,10 @@ public final class ConfigKeys {
         DESCRIPTIONS.put(RECOVERY_CLIP, "0 or > 1 (default " + GuardConfig.DEFAULT_RECOVERY_CLIP + "): after a rollback, clip at this many times the typical norm (0: off)");
         DESCRIPTIONS.put(REGRESS_RATIO, "0 or a finite number greater than 1 (default " + GuardConfig.DEFAULT_REGRESS_RATIO + "): a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off");
         DESCRIPTIONS.put(COLLAPSE_DROP, "0 or a finite number greater than 1 (default " + GuardConfig.DEFAULT_COLLAPSE_DROP + "): after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off");
+        DESCRIPTIONS.put(COLLAPSE_QUIET, "0 or a finite number greater than 1 (default " + GuardConfig.DEFAULT_COLLAPSE_QUIET + "): without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns that half of the rule off");
         DESCRIPTIONS.put(RISE_RATIO, "0 or > 1 (default " + GuardConfig.DEFAULT_RISE_RATIO + "): a loss this many times the loss of the run's first step is trouble (then: rollback); 0: off");
         DESCRIPTIONS.put(FOLD_RATE, "0 or a number in (0, 1] (default " + GuardConfig.DEFAULT_FOLD_RATE + "): when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off");
+        DESCRIPTIONS.put(STALL_STEPS, ">= 0 (default " + GuardConfig.DEFAULT_STALL_STEPS + "): after the guard cut the learning rate, blocks of this many applied steps whose mean loss stops improving (two in a row) halve the scale; 0 turns it off");
         DESCRIPTIONS.put(GROWTH_STEPS, ">= 1 (default " + GuardConfig.DEFAULT_GROWTH_STEPS + "): consecutive clipped spikes that count as runaway growth (then: rollback)");
         DESCRIPTIONS.put(LAYERS_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_LAYERS_EVERY + "): steps between per-layer norm records (0: only at events)");
         DESCRIPTIONS.put(SNAPSHOT_EVERY, ">= 0 (default " + GuardConfig.DEFAULT_SNAPSHOT_EVERY + "): steps between healthy snapshots (0: no snapshots, no rollback)");
@@ -189,8 +195,10 @@ public final class ConfigKeys {
             case RECOVERY_CLIP -> b.recoveryClip(parseDouble(key, value, "0 or a finite number greater than 1", source));
             case REGRESS_RATIO -> b.regressRatio(parseDouble(key, value, "0 or a finite number greater than 1", source));
             case COLLAPSE_DROP -> b.collapseDrop(parseDouble(key, value, "0 or a finite number greater than 1", source));
+            case COLLAPSE_QUIET -> b.collapseQuiet(parseDouble(key, value, "0 or a finite number greater than 1", source));
             case RISE_RATIO -> b.riseRatio(parseDouble(key, value, "0 or a finite number greater than 1", source));
             case FOLD_RATE -> b.foldRate(parseDouble(key, value, "0 or a number in (0, 1]", source));
+            case STALL_STEPS -> b.stallSteps(parseInt(key, value, "an integer >= 0", source));
             case LAYERS_EVERY -> b.layersEvery(parseInt(key, value, "an integer >= 0", source));
             case SNAPSHOT_EVERY -> b.snapshotEvery(parseInt(key, value, "an integer >= 0", source));
             case ROLLBACK_CUT -> b.rollbackCut(parseDouble(key, value, "a number strictly between 0 and 1", source));

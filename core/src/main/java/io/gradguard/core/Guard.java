@@ -22,6 +22,7 @@ import io.gradguard.core.event.StepRecord;
 import io.gradguard.core.rule.CollapseRule;
 import io.gradguard.core.rule.LossRegressionRule;
 import io.gradguard.core.rule.LossRiseRule;
+import io.gradguard.core.rule.StallAfterTrouble;
 import io.gradguard.core.rule.StepView;
 import io.gradguard.core.rule.StreakRules;
 import io.gradguard.core.rule.Trouble;
@@ -87,6 +88,7 @@ public final class Guard implements AutoCloseable {
     private final LrScaleSchedule schedule;
     private final LossRiseRule lossRise;
     private final CollapseRule collapse;
+    private final StallAfterTrouble stall;
     /** The ladder's rules above the in-step rungs, in order: the first that finds trouble wins. */
     private final List<TroubleRule> rules;
     private JsonlEventLog ownedLog;
@@ -143,7 +145,8 @@ public final class Guard implements AutoCloseable {
         this.paramTracker = new ParameterNormTracker(config.spikeAlpha());
         this.schedule = new LrScaleSchedule(config.rollbackCut(), config.rewarmSteps(), config.rewarmTarget());
         this.lossRise = new LossRiseRule(config.riseRatio());
-        this.collapse = new CollapseRule(config.collapseDrop(), lossRise);
+        this.stall = new StallAfterTrouble(config.policy() == Policy.AUTO ? config.stallSteps() : 0);
+        this.collapse = new CollapseRule(config.collapseDrop(), config.collapseQuiet(), lossRise);
         this.rules = List.of(StreakRules.corruptedWeights(), StreakRules.nonFinite(config.nonfiniteMax()), StreakRules.outliers(config.skipMax()),
                 StreakRules.lossSpikes(config.lossPatience()), lossRise, new LossRegressionRule(config.regressRatio()),
                 StreakRules.growth(config.growthSteps()), collapse);
@@ -574,6 +577,15 @@ public final class Guard implements AutoCloseable {
             normDetector.update(norm * d.clipCoef());
         }
         foldClipping(s.step(), d.action() == Action.CLIP);
+        if (s.lossKnown() && stall.observe(s.loss(), schedule.scale())) {
+            double before = schedule.scale();
+            double after = schedule.settle(s.step(), StallAfterTrouble.FACTOR);
+            String why = "the mean loss stopped improving since the learning rate was cut ("
+                    + StallAfterTrouble.PATIENCE + " blocks of " + config.stallSteps() + " steps not below "
+                    + fmt(stall.best()) + " by " + Math.round(StallAfterTrouble.MIN_GAIN * 100) + "%): learning-rate scale "
+                    + fmt(before) + " -> " + fmt(after);
+            event(s.step(), EventKind.LR_CUT, why, null, Map.of("lr_scale_before", before, "lr_scale", after));
+        }
         if (s.lossKnown()) {
             if (v.lossSpike()) {
                 lossDetector.updateClipped(lossDetector.threshold());
@@ -627,6 +639,7 @@ public final class Guard implements AutoCloseable {
             double before = schedule.scale();
             stable.unstable(before);
             double after = schedule.lower(step, config.rollbackCut());
+            stall.arm();
             String why = clipWindowCount + " of the last " + FOLD_WINDOW + " steps were clipped: learning-rate scale "
                     + fmt(before) + " -> " + fmt(after) + " instead of clipping on";
             resetClipWindow();
@@ -751,6 +764,9 @@ public final class Guard implements AutoCloseable {
         }
         double before = schedule.scale();
         double after = cut ? schedule.cut(step, deeper) : before;
+        if (cut) {
+            stall.arm();
+        }
         rollbacks++;
         rollbacksSinceProgress++;
         normDetector = normAtSnapshot.copy();

@@ -44,8 +44,12 @@ public final class GuardConfig {
     public static final double DEFAULT_REGRESS_RATIO = 2.5;
     /** Default: after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off. */
     public static final double DEFAULT_COLLAPSE_DROP = 30.0;
+    /** Default: without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a stalled loss, is a collapse (then: rollback); 0 turns that half of the rule off. */
+    public static final double DEFAULT_COLLAPSE_QUIET = 300.0;
     /** Default: when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off. */
     public static final double DEFAULT_FOLD_RATE = 0.3;
+    /** Default: after the guard cut the learning rate, blocks of this many applied steps whose mean loss stops improving (two in a row) halve the scale; 0 turns it off. */
+    public static final int DEFAULT_STALL_STEPS = 0;
     /** Default: a loss this many times the loss of the run's first step is trouble (then: rollback); 0 turns the rule off. */
     public static final double DEFAULT_RISE_RATIO = 2.5;
     /** Default: steps between per-layer norm records (0: only at events). */
@@ -85,7 +89,9 @@ public final class GuardConfig {
     private final double recoveryClip;
     private final double regressRatio;
     private final double collapseDrop;
+    private final double collapseQuiet;
     private final double foldRate;
+    private final int stallSteps;
     private final double riseRatio;
     private final int layersEvery;
     private final int snapshotEvery;
@@ -115,7 +121,9 @@ public final class GuardConfig {
         this.recoveryClip = b.recoveryClip;
         this.regressRatio = b.regressRatio;
         this.collapseDrop = b.collapseDrop;
+        this.collapseQuiet = b.collapseQuiet;
         this.foldRate = b.foldRate;
+        this.stallSteps = b.stallSteps;
         this.riseRatio = b.riseRatio;
         this.layersEvery = b.layersEvery;
         this.snapshotEvery = b.snapshotEvery;
@@ -243,9 +251,19 @@ public final class GuardConfig {
         return collapseDrop;
     }
 
+    /** @return without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a stalled loss, is a collapse; 0 turns that half of the rule off */
+    public double collapseQuiet() {
+        return collapseQuiet;
+    }
+
     /** @return when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off */
     public double foldRate() {
         return foldRate;
+    }
+
+    /** @return after the guard cut the learning rate, blocks of this many applied steps whose mean loss stops improving (two in a row) halve the scale; 0: off */
+    public int stallSteps() {
+        return stallSteps;
     }
 
     /** @return a loss this many times the loss of the run's first step is trouble (then: rollback); 0 turns the rule off */
@@ -314,7 +332,9 @@ public final class GuardConfig {
         m.put(ConfigKeys.RECOVERY_CLIP, Double.toString(recoveryClip));
         m.put(ConfigKeys.REGRESS_RATIO, Double.toString(regressRatio));
         m.put(ConfigKeys.COLLAPSE_DROP, Double.toString(collapseDrop));
+        m.put(ConfigKeys.COLLAPSE_QUIET, Double.toString(collapseQuiet));
         m.put(ConfigKeys.FOLD_RATE, Double.toString(foldRate));
+        m.put(ConfigKeys.STALL_STEPS, Integer.toString(stallSteps));
         m.put(ConfigKeys.RISE_RATIO, Double.toString(riseRatio));
         m.put(ConfigKeys.LAYERS_EVERY, Integer.toString(layersEvery));
         m.put(ConfigKeys.SNAPSHOT_EVERY, Integer.toString(snapshotEvery));
@@ -369,7 +389,9 @@ public final class GuardConfig {
         private double recoveryClip = DEFAULT_RECOVERY_CLIP;
         private double regressRatio = DEFAULT_REGRESS_RATIO;
         private double collapseDrop = DEFAULT_COLLAPSE_DROP;
+        private double collapseQuiet = DEFAULT_COLLAPSE_QUIET;
         private double foldRate = DEFAULT_FOLD_RATE;
+        private int stallSteps = DEFAULT_STALL_STEPS;
         private double riseRatio = DEFAULT_RISE_RATIO;
         private int layersEvery = DEFAULT_LAYERS_EVERY;
         private int snapshotEvery = DEFAULT_SNAPSHOT_EVERY;
@@ -401,7 +423,9 @@ public final class GuardConfig {
             recoveryClip = c.recoveryClip;
             regressRatio = c.regressRatio;
             collapseDrop = c.collapseDrop;
+            collapseQuiet = c.collapseQuiet;
             foldRate = c.foldRate;
+            stallSteps = c.stallSteps;
             riseRatio = c.riseRatio;
             layersEvery = c.layersEvery;
             snapshotEvery = c.snapshotEvery;
@@ -630,6 +654,18 @@ public final class GuardConfig {
         }
 
         /**
+         * @param v without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a stalled loss, is a collapse; 0 turns that half of the rule off
+         * @return this builder
+         */
+        public Builder collapseQuiet(double v) {
+            if (v != 0) {
+                ConfigKeys.checkAbove(ConfigKeys.COLLAPSE_QUIET, v, 1.0, source);
+            }
+            this.collapseQuiet = v;
+            return this;
+        }
+
+        /**
          * @param v a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off
          * @return this builder
          */
@@ -701,6 +737,17 @@ public final class GuardConfig {
         public Builder rollbackSkip(int v) {
             ConfigKeys.checkAtLeast(ConfigKeys.ROLLBACK_SKIP, v, 0, source);
             this.rollbackSkip = v;
+            return this;
+        }
+
+        /**
+         * @param v after the guard cut the learning rate, blocks of this many applied steps whose mean loss stops
+         *     improving (two in a row) halve the scale, >= 0 (0: off)
+         * @return this builder
+         */
+        public Builder stallSteps(int v) {
+            ConfigKeys.checkAtLeast(ConfigKeys.STALL_STEPS, v, 0, source);
+            this.stallSteps = v;
             return this;
         }
 

@@ -20,8 +20,8 @@ public final class LrScaleSchedule {
      *
      * @param step the step at which it happened
      * @param scale the new scale
-     * @param why {@code cut} (a rollback), {@code rewarmed}, {@code held} (re-warm stopped by a clipped spike)
-     *     or {@code lowered} (without a rollback)
+     * @param why {@code cut} (a rollback), {@code rewarmed}, {@code held} (re-warm stopped by a clipped spike),
+     *     {@code lowered} (persistent clipping, without a rollback) or {@code settled} (no progress after a cut)
      */
     public record Change(long step, double scale, String why) {}
 
@@ -92,6 +92,23 @@ public final class LrScaleSchedule {
         target = scale;
         healthy = 0;
         history.add(new Change(step, scale, "lowered"));
+        return scale;
+    }
+
+    /**
+     * Lowers the scale because the run stopped making progress at it (not because it was unstable): the
+     * ceiling stays, and no re-warm follows.
+     *
+     * @param step the step
+     * @param factor the factor, in (0, 1)
+     * @return the new scale
+     */
+    public double settle(long step, double factor) {
+        scale *= factor;
+        from = scale;
+        target = scale;
+        healthy = 0;
+        history.add(new Change(step, scale, "settled"));
         return scale;
     }
 

@@ -14,9 +14,9 @@ import java.util.Locale;
  * asks for a rollback to the last snapshot before it (the guard takes no snapshot while the rule suspects a
  * collapse) with a lower learning rate.
  *
- * <p>Without a prior sign of trouble the bar is {@value #SILENT} times higher and the loss must still be above
- * {@value #SILENT_LOSS} of the first loss: a norm that shrinks while the loss plateaus is also what a healthy
- * run that converged looks like. Some runs die in their very first update with nothing to see before (Adam
+ * <p>Without a prior sign of trouble the bar is {@code quiet} (much higher than {@code drop}) and the loss must still
+ * be above {@value #SILENT_LOSS} of the first loss: a norm that shrinks while the loss plateaus is also what a
+ * healthy run that converged looks like. Some runs die in their very first update with nothing to see before (Adam
  * at many times its rate); this catches the worst of them.
  */
 public final class CollapseRule implements TroubleRule {
@@ -27,14 +27,13 @@ public final class CollapseRule implements TroubleRule {
     public static final int EARLY = 10;
     /** The smoothed loss must improve by at least this much over the window, or the run has stalled. */
     public static final double STALL = 0.02;
-    /** Without a prior sign of trouble, the norm must fall this many times further ... */
-    public static final double SILENT = 10;
-    /** ... and the loss must still be above this fraction of the first loss (a run near zero loss has tiny gradients too). */
+    /** Without a prior sign of trouble, the loss must still be above this fraction of the first loss (a run near zero loss has tiny gradients too). */
     public static final double SILENT_LOSS = 0.1;
     /** After trouble, a collapsed loss sits at least this close to the first loss (near the untrained level). */
     public static final double TROUBLE_LOSS = 0.5;
 
     private final double drop;
+    private final double quiet;
     private final LossRiseRule rise;
     private final double[] norms = new double[WINDOW];
     private final double[] losses = new double[WINDOW + 1];
@@ -45,11 +44,13 @@ public final class CollapseRule implements TroubleRule {
     private boolean trouble;
 
     /**
-     * @param drop how far the norm must fall below its early level; 0 turns the rule off
+     * @param drop how far the norm must fall below its early level after a sign of trouble; 0 turns the rule off
+     * @param quiet how far it must fall without one; 0 turns that half off
      * @param rise the loss-rise rule whose threshold counts as a sign of trouble
      */
-    public CollapseRule(double drop, LossRiseRule rise) {
+    public CollapseRule(double drop, double quiet, LossRiseRule rise) {
         this.drop = drop;
+        this.quiet = quiet;
         this.rise = rise;
     }
 
@@ -65,7 +66,7 @@ public final class CollapseRule implements TroubleRule {
      *     guard keeps taking snapshots of its progress.
      */
     public boolean suspected() {
-        return drop > 0 && seen >= EARLY + 1 && median() <= early / (trouble ? drop : drop * SILENT)
+        return drop > 0 && seen >= EARLY + 1 && (trouble || quiet > 0) && median() <= early / (trouble ? drop : quiet)
                 && !(ema < (trouble ? TROUBLE_LOSS : SILENT_LOSS) * firstLoss);
     }
 
@@ -100,7 +101,7 @@ public final class CollapseRule implements TroubleRule {
         double before = losses[seen % (WINDOW + 1)];
         boolean stalled = Double.isNaN(ema) || !(ema < before * (1 - STALL));
         boolean collapsed = trouble ? med <= early / drop && ema >= TROUBLE_LOSS * firstLoss
-                : med <= early / (drop * SILENT) && ema >= SILENT_LOSS * firstLoss;
+                : quiet > 0 && med <= early / quiet && ema >= SILENT_LOSS * firstLoss;
         if (collapsed && stalled) {
             String why = String.format(Locale.ROOT, "the gradient norm fell to %.3g (%.0fx below its %.3g in the first"
                     + " steps) and the loss stopped improving (%.4g) for %d steps: the run collapsed", med, early / med,

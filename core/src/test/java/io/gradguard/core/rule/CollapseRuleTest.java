@@ -39,7 +39,7 @@ class CollapseRuleTest {
     @Test
     void blowUpThenDeathIsACollapse() {
         double[][] s = blowUpThenDeath(new Random(1), 200);
-        CollapseRule r = new CollapseRule(30, new LossRiseRule(3.0));
+        CollapseRule r = new CollapseRule(30, 300, new LossRiseRule(3.0));
         long at = feed(r, s[0], s[1]);
         // the window must pass, and the loss spike of step 2 must fade from the smoothed loss (an EMA still falling from
         // it reads as improvement)
@@ -50,7 +50,7 @@ class CollapseRuleTest {
     @Test
     void suspectedAsSoonAsTheNormIsDownAfterTrouble() {
         double[][] s = blowUpThenDeath(new Random(2), 15);
-        CollapseRule r = new CollapseRule(30, new LossRiseRule(3.0));
+        CollapseRule r = new CollapseRule(30, 300, new LossRiseRule(3.0));
         feed(r, s[0], s[1]);
         assertThat(r.suspected()).as("no snapshot of a dead run").isTrue();
     }
@@ -64,11 +64,11 @@ class CollapseRuleTest {
             loss[t] = t == 0 ? 4.0 : 0.78;
             norm[t] = t == 0 ? 40.0 : 0.5;
         }
-        assertThat(feed(new CollapseRule(30, new LossRiseRule(3.0)), loss, norm)).as("80x is not enough without trouble").isEqualTo(-1);
+        assertThat(feed(new CollapseRule(30, 300, new LossRiseRule(3.0)), loss, norm)).as("80x is not enough without trouble").isEqualTo(-1);
         for (int t = 1; t < 200; t++) {
             norm[t] = 0.05;
         }
-        assertThat(feed(new CollapseRule(30, new LossRiseRule(3.0)), loss, norm)).as("800x is").isGreaterThan(0);
+        assertThat(feed(new CollapseRule(30, 300, new LossRiseRule(3.0)), loss, norm)).as("800x is").isGreaterThan(0);
     }
 
     @Test
@@ -78,7 +78,7 @@ class CollapseRuleTest {
         int alarms = 0;
         for (int seed = 0; seed < 200; seed++) {
             Random rng = new Random(seed);
-            CollapseRule r = new CollapseRule(30, new LossRiseRule(3.0));
+            CollapseRule r = new CollapseRule(30, 300, new LossRiseRule(3.0));
             double start = 1 + rng.nextDouble();
             for (int t = 0; t < 1000; t++) {
                 double level = Math.exp(-t / 150.0);
@@ -96,6 +96,6 @@ class CollapseRuleTest {
     @Test
     void offWithDropZero() {
         double[][] s = blowUpThenDeath(new Random(3), 200);
-        assertThat(feed(new CollapseRule(0, new LossRiseRule(3.0)), s[0], s[1])).isEqualTo(-1);
+        assertThat(feed(new CollapseRule(0, 300, new LossRiseRule(3.0)), s[0], s[1])).isEqualTo(-1);
     }
 }
