@@ -215,7 +215,8 @@ final class Installer {
 
     /**
      * What the agent needs from TensorFlow Java, checked on the class files without loading any class: the methods
-     * it instruments and every field the guard reads ({@link TfShape#GUARD}).
+     * it instruments and the fields the guard cannot work without ({@link TfShape#REQUIRED}). The fields of
+     * {@link TfShape#OPTIONAL} are not checked: each has a run-time fallback.
      */
     static List<String> tensorFlowShapeProblems(TypePool pool) {
         List<String> problems = new ArrayList<>();
@@ -229,13 +230,14 @@ final class Installer {
         requireMethod(o, "computeGradients", 1, problems);
         requireMethod(o, "applyGradients", 2, problems);
         requireMethod(runner.resolve(), "run", 0, problems);
-        requireFields(pool, TfShape.GUARD, problems);
+        requireFields(pool, TfShape.REQUIRED, problems);
         return problems;
     }
 
     /**
      * What the agent needs from DJL, checked on the class files without loading any class: the methods it
-     * instruments and every field the guard reads ({@link DjlShape#GUARD}).
+     * instruments and the fields the guard cannot work without ({@link DjlShape#REQUIRED}). The fields of
+     * {@link DjlShape#OPTIONAL} are not checked: each has a run-time fallback.
      */
     static List<String> djlShapeProblems(TypePool pool) {
         List<String> problems = new ArrayList<>();
@@ -246,7 +248,7 @@ final class Installer {
         }
         TypeDescription t = trainer.resolve();
         requireMethod(t, "step", 0, problems);
-        requireFields(pool, DjlShape.GUARD, problems);
+        requireFields(pool, DjlShape.REQUIRED, problems);
         TypePool.Resolution collector = pool.describe("ai.djl.training.GradientCollector");
         if (collector.isResolved()) {
             requireMethod(collector.resolve(), "backward", 1, problems);
@@ -265,7 +267,7 @@ final class Installer {
         }
     }
 
-    /** Every field of a shape ({@link DjlShape#GUARD}, {@link TfShape#GUARD}): the classes must exist and declare them. */
+    /** Every field of a shape ({@link DjlShape#REQUIRED}, {@link TfShape#REQUIRED}): the classes must exist and declare them. */
     private static void requireFields(TypePool pool, Map<String, List<String>> shape, List<String> problems) {
         for (Map.Entry<String, List<String>> e : shape.entrySet()) {
             TypePool.Resolution owner = pool.describe(e.getKey());

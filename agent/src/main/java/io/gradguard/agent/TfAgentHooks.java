@@ -112,6 +112,12 @@ final class TfAgentHooks implements AgentDispatch.TfHooks {
             if (thrown != null || !(result instanceof Result res)) {
                 return null;
             }
+            if (SESSION == null) {
+                warnOnce("this TensorFlow Java's Session.Runner has no field this$0, so the guard cannot tell which"
+                        + " session ran a guarded step; guarded runs are not acted on (the graph still skips non-finite"
+                        + " steps)");
+                return null;
+            }
             Session session = (Session) SESSION.get(runner);
             try {
                 f.session().afterRun(session, res, f.pending());

@@ -8,12 +8,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * How the {@code auto} defaults are chosen: runs every DJL row of the recovery table under {@code auto}
+ * A sweep of the {@code auto} defaults over the zoo (the defaults themselves are chosen on the generated
+ * family's tuning split, by {@code family.FamilySweep}): runs every DJL row of the recovery table under {@code auto}
  * with one configuration change at a time, over the same seeds as the table, and prints per scenario the
  * median ratio to the same-seed reference (with {@code !k} when k seeds diverged), then the worst and the
  * geometric mean of the row. The defaults
  * are the first row; each argument is another ({@code key=value[,key=value]}). Same defaults for every
- * scenario: a change is kept only when it helps the table as a whole.
+ * scenario: the table shows whether a change helps the zoo as a whole.
  *
  * <pre>./mvnw -q -B install -DskipTests &amp;&amp; ./mvnw -q -B -pl benchmarks exec:exec -Dbench.main=io.gradguard.benchmarks.DefaultsSweep \
  *     "-Dbench.args=rewarm.target=1.0 recovery.clip=2"</pre>

@@ -20,14 +20,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Regressions: a batch that DJL's evaluator listener handed to the guard's stand-in and whose decision never
- * came. In a hand-written loop that calls {@code EasyTrain.trainBatch} (DJL's {@code Defaults.basic()}
- * listeners, the real PyTorch engine, the deep MLP), the stand-in used to keep such a batch until the next one,
- * when the loop had closed it, and DJL's evaluator then threw "Native resource has been released already" into
- * training: after the guard had turned itself off on an internal error (fail-open, so nothing but a halt may
- * reach the app), after a step the loop ran itself with {@code trainer.step()}, and on a trainer whose guard was
- * taken over from another (the agent's) that had put the stand-in in. Each batch now reaches the evaluators while
- * it is open, and a healthy run records exactly what it records without the guard.
+ * A batch that DJL's evaluator listener handed to the guard's stand-in and whose decision never comes reaches the
+ * evaluators while it is still open. In a hand-written loop that calls {@code EasyTrain.trainBatch} (DJL's
+ * {@code Defaults.basic()} listeners, the real PyTorch engine, the deep MLP) the loop closes each batch before the
+ * next one, so a stand-in that kept such a batch until then would make DJL's evaluator throw "Native resource has
+ * been released already" into training. The cases: after the guard has turned itself off on an internal error
+ * (fail-open, so nothing but a halt may reach the app), after a step the loop runs itself with
+ * {@code trainer.step()}, and on a trainer whose guard was taken over from another (the agent's) that had put the
+ * stand-in in. A healthy run records exactly what it records without the guard.
  */
 class EvaluatorHandOffTest {
 

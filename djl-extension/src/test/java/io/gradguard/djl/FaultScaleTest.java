@@ -167,8 +167,9 @@ class FaultScaleTest {
 
     /**
      * The loop calls the guard inside its {@code GradientCollector}'s try block, at a learning rate (1.5) whose loss
-     * climbs from the first steps, so the guard rolls back there: restoring parameters inside the block used to throw
-     * ("a leaf Variable that requires grad is being used in an in-place operation") and turn the guard off.
+     * climbs from the first steps, so the guard rolls back there. Restoring parameters under autograd would throw ("a
+     * leaf Variable that requires grad is being used in an in-place operation") and turn the guard off; the guard
+     * restores them outside autograd, and is still guarding after the rollback.
      */
     @Test
     void aRollbackInsideTheGradientCollectorBlockWorks() {

@@ -127,7 +127,7 @@ class FaultSnapshotTest {
 
     /**
      * An optimizer whose learning rate the guard cannot reach: rollback is off from the start, and the warning
-     * that says so is in the event log (it is raised before the log opens and was lost until it was held for it).
+     * that says so is in the event log (it is raised before the log opens, so the guard holds it until then).
      */
     @Test
     void anOptimizerWithoutATrackerIsNamedInTheLog() {

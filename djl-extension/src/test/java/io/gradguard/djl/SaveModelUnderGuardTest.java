@@ -132,9 +132,8 @@ class SaveModelUnderGuardTest {
     }
 
     /**
-     * Regression: a halt used to leave the model as the exploding steps had made it (the TensorFlow adapter
-     * restored its snapshot, the DJL one did not), so the model DJL's listener saves when the trainer closes held
-     * exploded weights. A halt now restores the last healthy snapshot first.
+     * A halt restores the last healthy snapshot before it throws, on DJL as on TensorFlow, so the model DJL's
+     * listener saves when the trainer closes holds the healthy weights, not the ones the exploding steps made.
      */
     @Test
     void aHaltedRunLeavesAndSavesTheLastHealthySnapshot() throws Exception {

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Parameters that become trainable after the first step (issue 13, item 2; DJL's freeze-parameters pattern: train
  * a head on a frozen body, then unfreeze the body). Real PyTorch engine: the body is unfrozen at step
  * {@value #UNFREEZE}, and at step {@value #BAD} a NaN appears in one of its gradients only. Unguarded the run ends
- * NaN; the guard, which now sees the new trainable set from the step it appears, skips that step and names the
- * change in its log.
+ * NaN; the guard sees the new trainable set from the step it appears, skips that step and names the change in its
+ * log.
  */
 class UnfrozenParametersTest {
 

@@ -10,7 +10,8 @@ import java.util.Map;
  * {@link io.gradguard.core.internal.Fields}, by the class that declares it. Class and field names only, no DJL
  * type, so that the agent can check an application's DJL class files against it before any DJL class loads; at
  * run time {@link io.gradguard.core.internal.Fields#missing} checks a loaded class against the same lists. A
- * field read anywhere else must be added here.
+ * field read anywhere else must be added here, to {@link #REQUIRED} when the guard cannot work without it and to
+ * {@link #OPTIONAL} when the code that reads it has a fallback.
  */
 public final class DjlShape {
 
@@ -25,21 +26,38 @@ public final class DjlShape {
     /** {@code ai.djl.nn.recurrent.RecurrentBlock}: the settings the doctor's recurrent-cell swap copies. */
     public static final String RECURRENT_BLOCK = "ai.djl.nn.recurrent.RecurrentBlock";
 
-    /** The fields the guard reads (the listener, the loop guard and the agent), by declaring class. */
-    public static final Map<String, List<String>> GUARD = guard();
+    /**
+     * The fields the guard cannot work without, by declaring class: the parameter store (the per-device copies of
+     * each parameter), its parameter server (gated to clip, skip or roll back an update) and the trainer's listener
+     * list (where the guard stands in for DJL's divergence check). The agent does not guard a DJL that lacks one of
+     * them: its start-up check and {@code DjlLoaderCheck} name the missing field.
+     */
+    public static final Map<String, List<String>> REQUIRED = required();
 
-    /** The fields the doctor reads besides the guard's, by declaring class. */
+    /**
+     * The fields the guard reads but can do without, by declaring class; the agent does not check them. Each has a
+     * run-time fallback: without {@code LocalParameterServer.optimizer} the optimizer cannot be reached, so the
+     * guard (policy {@code auto}) turns rollback off with the warning "could not reach the trainer's optimizer", and
+     * clips scale the gradients in place; without {@code Optimizer.rescaleGrad} clips scale the gradients in
+     * place instead of through the fused update's factor (the same update, one more pass over the gradients).
+     */
+    public static final Map<String, List<String>> OPTIONAL = Map.of(
+            LOCAL_PARAMETER_SERVER, List.of("optimizer"),
+            OPTIMIZER, List.of("rescaleGrad"));
+
+    /**
+     * The fields the doctor reads besides the guard's, by declaring class; the recurrent-cell swap throws, naming
+     * the field, on a DJL that lacks one.
+     */
     public static final Map<String, List<String>> DOCTOR = Map.of(RECURRENT_BLOCK,
             List.of("stateSize", "numLayers", "batchFirst", "hasBiases", "bidirectional", "returnState", "dropRate"));
 
     private DjlShape() {}
 
-    private static Map<String, List<String>> guard() {
+    private static Map<String, List<String>> required() {
         Map<String, List<String>> m = new LinkedHashMap<>();
         m.put(TRAINER, List.of("parameterStore", "listeners"));
         m.put(PARAMETER_STORE, List.of("parameterServer"));
-        m.put(LOCAL_PARAMETER_SERVER, List.of("optimizer"));
-        m.put(OPTIMIZER, List.of("rescaleGrad"));
         return Collections.unmodifiableMap(m);
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  * the per-device copies of each parameter), the store's {@link ParameterServer} (to gate the update) and
  * the listener list (to stand in for DJL's divergence check). Every accessor returns null, never
  * throws, when this DJL version is shaped differently; callers then fall back and warn. The fields it reads
- * are listed in {@link DjlShape#GUARD}.
+ * are listed in {@link DjlShape#REQUIRED}.
  */
 public final class TrainerAccess {
 
