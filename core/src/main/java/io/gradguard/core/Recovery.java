@@ -157,7 +157,7 @@ final class Recovery {
 
     /** The halt: its message carries the diagnosis's advice, so the two never disagree. */
     Decision abort(long step, String why, Detectors d) {
-        String diagnosis = Diagnosis.halt(step, why, lastHealthyStep, d.norm.typical(), maxHealthyNorm,
+        String diagnosis = HaltMessage.text(step, why, lastHealthyStep, d.norm.typical(), maxHealthyNorm,
                 firstBadParam, schedule, stable.largest(), recorder.haltAdvice());
         recorder.event(new GuardEvent(step, EventKind.ABORT, diagnosis, firstBadParam,
                 Map.of("rollbacks", rollbacks, "lr_scale", schedule.scale())));

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * One conclusion drawn from a run, with the evidence it rests on.
  *
- * @param rule the rule that drew it: {@code origin}, {@code depth}, {@code recurrent}, {@code data},
- *     {@code learning_rate}, {@code warmup}, {@code clip}, {@code loss}
+ * @param rule the rule that drew it: {@code origin}, {@code depth}, {@code inputs}, {@code recurrent},
+ *     {@code data}, {@code loss}, {@code learning_rate}, {@code warmup}, {@code clip}
  * @param headline what was found, one sentence
  * @param advice what to change, one or two sentences
  * @param evidence the numbers and log lines it used

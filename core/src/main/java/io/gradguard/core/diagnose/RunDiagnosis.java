@@ -4,8 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What a run's log says: the findings of every rule that fired, in a fixed order (where it started,
- * model structure, data, learning rate, warm-up, clip threshold).
+ * The result of diagnosing a run, a value: the findings of every rule that fired, in a fixed order (where it
+ * started, model structure, inputs, data, loss, learning rate, warm-up, clip threshold). The {@link Diagnoser} is
+ * the listener that watches the run and produces it ({@link Diagnoser#diagnose()}); a live guard gives it as
+ * {@code Guard.diagnosis()}, a recorded log as {@code RunLog.diagnose()}.
  *
  * @param steps steps seen
  * @param neededHelp whether the guard had to clip, skip, roll back or halt (or saw a non-finite step)

@@ -1,11 +1,16 @@
 package io.gradguard.core;
 
-/** Turns what the guard saw into a sentence of advice. */
-final class Diagnosis {
+/**
+ * The message of the guard's halt: the step and why, where the explosion first showed, the last healthy step,
+ * the learning-rate scale history, and what to change (the diagnosis's advice when it has some, else advice from
+ * the largest stable learning rate and the typical gradient norm). Not to be confused with the run's diagnosis
+ * ({@code io.gradguard.core.diagnose.RunDiagnosis}), whose advice it quotes.
+ */
+final class HaltMessage {
 
-    private Diagnosis() {}
+    private HaltMessage() {}
 
-    static String halt(long step, String why, long lastHealthyStep, double typicalNorm, double maxHealthyNorm,
+    static String text(long step, String why, long lastHealthyStep, double typicalNorm, double maxHealthyNorm,
             String firstBadParam, LrScaleSchedule schedule, double maxStableScale, String advice) {
         StringBuilder sb = new StringBuilder();
         sb.append("GradGuard halted the run at step ").append(step).append(": ").append(why);
