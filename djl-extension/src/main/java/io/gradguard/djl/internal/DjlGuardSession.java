@@ -11,10 +11,12 @@ import io.gradguard.core.Action;
 import io.gradguard.core.Decision;
 import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
+import io.gradguard.core.GuardSession;
 import io.gradguard.core.Policy;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.SnapshotLocation;
 import io.gradguard.core.StepStats;
+import io.gradguard.core.diagnose.RunDiagnosis;
 import io.gradguard.djl.GradGuardDivergedException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -28,10 +30,9 @@ import java.util.stream.Collectors;
  * {@code Trainer.step()} or directly on the gradients. Shared by the listener, the loop guard and the
  * agent. Not part of the API.
  */
-public final class DjlGuardSession implements AutoCloseable {
+public final class DjlGuardSession extends GuardSession {
 
     private final Guard guard;
-    private final String attachment;
     private final GradientActuator actuator = new GradientActuator();
 
     private Trainer trainer;
@@ -39,15 +40,11 @@ public final class DjlGuardSession implements AutoCloseable {
     /** the trainer whose preparation is complete: later {@link #prepare} calls for it return at once */
     private Trainer settled;
     private int preparations;
-    private long failedStep = -1;
-    private final java.util.Set<String> warned = new java.util.HashSet<>();
     private GradientInspector inspector;
     private GatedParameterServer gate;
     private Optimizer optimizer;
     private TrainingSnapshot snapshot;
-    private long step;
     private boolean warnedDirectSkip;
-    private boolean broken;
     private final Map<String, Object> headerExtra = new LinkedHashMap<>();
     private final ListenerStandIns standIns = new ListenerStandIns(this);
     private Object lastBatch;
@@ -58,8 +55,8 @@ public final class DjlGuardSession implements AutoCloseable {
      * @param attachment how the guard is attached: {@code listener}, {@code loop}, {@code agent}
      */
     public DjlGuardSession(GuardConfig config, String attachment) {
-        this.guard = new Guard(config);
-        this.attachment = attachment;
+        super(config, attachment);
+        this.guard = guard();
     }
 
     /**
@@ -72,16 +69,6 @@ public final class DjlGuardSession implements AutoCloseable {
         headerExtra.put(key, value);
     }
 
-    /** @return the core guard */
-    public Guard guard() {
-        return guard;
-    }
-
-    /** @return the number of steps inspected */
-    public long steps() {
-        return step;
-    }
-
     /**
      * Turns the guard off for the rest of the run after an unexpected internal error: one warning, and
      * training goes on unguarded. The only exception GradGuard lets into a run is its deliberate halt.
@@ -89,18 +76,17 @@ public final class DjlGuardSession implements AutoCloseable {
      * @param error what went wrong
      */
     public void disable(RuntimeException error) {
-        if (!broken) {
-            broken = true;
-            org.slf4j.LoggerFactory.getLogger("io.gradguard").warn(
-                    "GradGuard: internal error; this run goes on unguarded", error);
-            guard.warning(Math.max(step - 1, 0), "internal error, guard turned off for the rest of the run: " + error);
-            if (gate != null) {
-                gate.arm(1.0);
-            }
-            // the batch whose decision will not come now trains unguarded: its evaluator update goes on while the
-            // batch is still open (later batches pass straight through, the guard no longer acts)
-            handUndecidedBatches();
+        stepAside("internal error, guard turned off for the rest of the run: " + error, error);
+    }
+
+    @Override
+    protected void onStepAside() {
+        if (gate != null) {
+            gate.arm(1.0);
         }
+        // the batch whose decision will not come now trains unguarded: its evaluator update goes on while the
+        // batch is still open (later batches pass straight through, the guard no longer acts)
+        handUndecidedBatches();
     }
 
     /**
@@ -122,12 +108,12 @@ public final class DjlGuardSession implements AutoCloseable {
 
     /** @return true while the guard works (not turned off by an internal error) */
     public boolean working() {
-        return !broken && guard.active();
+        return !steppedAside() && guard.active();
     }
 
     /** @return whether the guard changes steps (policy auto or clip) */
     public boolean acts() {
-        return !broken && guard.config().policy().acts();
+        return !steppedAside() && guard.config().policy().acts();
     }
 
     /**
@@ -150,7 +136,7 @@ public final class DjlGuardSession implements AutoCloseable {
             gate = null;
             optimizer = null;
         }
-        if (!"agent".equals(attachment)) {
+        if (!"agent".equals(attachment())) {
             // a guard the application wired itself wins over the agent
             GuardClaims.takeOver(t, this);
         }
@@ -233,7 +219,7 @@ public final class DjlGuardSession implements AutoCloseable {
         Engine engine = t.getManager().getEngine();
         guard.begin(new RunInfo(
                 "DJL " + Engine.getDjlVersion() + " / " + engine.getEngineName() + " " + engine.getVersion(),
-                inspector.device().toString(), attachment, inspector.describe(), extra));
+                inspector.device().toString(), attachment(), inspector.describe(), extra));
         if (snapshot != null && !snapshot.uncaptured().isEmpty()) {
             guard.warning(0, "optimizer state fields " + snapshot.uncaptured() + " cannot be captured; a rollback"
                     + " leaves them as they are");
@@ -285,7 +271,7 @@ public final class DjlGuardSession implements AutoCloseable {
 
     private Decision decide(Trainer t, NDArray loss) {
         bind(t);
-        long current = step++;
+        long current = steps();
         if (inspector.trainableSetChanged()) {
             rebindParameters(t, current);
         }
@@ -296,24 +282,36 @@ public final class DjlGuardSession implements AutoCloseable {
             guard.inputColumns(inspector.describe().get(inspector.inputParameter()).name(), m.inputColumns());
         }
         double[] pre = m.weightNorms();
-        Decision d = guard.decide(stats, () -> pre != null ? pre : inspector.weightNorms());
-        if (d.snapshot() && snapshot != null) {
-            try {
-                snapshot.take(current);
-            } catch (RuntimeException e) {
-                // e.g. no device memory left for the copy: go on without rollback rather than fail the run
-                snapshot.close();
-                snapshot = null;
-                guard.disableRollback("taking a snapshot failed (" + e + ")");
-            }
-        } else if (d.action() == Action.ROLLBACK) {
-            snapshot.restore();
-        } else if (d.action() == Action.ABORT && snapshot != null && snapshot.step() >= 0) {
-            // a halted run is left at its last healthy state, not the exploded one, so that whatever saves the
-            // model next (DJL's SaveModelTrainingListener when the trainer closes, the app's own handler) saves that
+        return decideAndAct(stats, () -> pre != null ? pre : inspector.weightNorms());
+    }
+
+    @Override
+    protected void takeSnapshot(long step) {
+        if (snapshot != null) {
+            snapshot.take(step);
+        }
+    }
+
+    @Override
+    protected void snapshotFailed() {
+        if (snapshot != null) {
+            snapshot.close();
+            snapshot = null;
+        }
+    }
+
+    @Override
+    protected void restoreSnapshot() {
+        // on a halt too: DJL's SaveModelTrainingListener (when the trainer closes) or the app's own handler then
+        // saves the last healthy state
+        if (snapshot != null && snapshot.step() >= 0) {
             snapshot.restore();
         }
-        return d;
+    }
+
+    @Override
+    protected RuntimeException newHalt(long step, String reason, RunDiagnosis diagnosis) {
+        return new GradGuardDivergedException(step, reason, diagnosis);
     }
 
     /** @return device-to-host copies made so far for this trainer's measurements */
@@ -350,7 +348,7 @@ public final class DjlGuardSession implements AutoCloseable {
      */
     public void armForStep(Decision d) {
         if (d.action() == Action.ABORT) {
-            throw new GradGuardDivergedException(step - 1, d.reason(), guard.diagnosis());
+            throw halt(d);
         }
         if (gate != null) {
             gate.arm(d.applies() ? d.clipCoef() : 0.0);
@@ -387,21 +385,7 @@ public final class DjlGuardSession implements AutoCloseable {
                 }
             }
             case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
-            case ABORT -> throw new GradGuardDivergedException(step - 1, d.reason(), guard.diagnosis());
-        }
-    }
-
-    /**
-     * Records that the optimizer threw during the update of the step just inspected (once per step, however
-     * many parameters' updates threw).
-     *
-     * @param error what the optimizer threw
-     */
-    public void updateFailed(RuntimeException error) {
-        long s = Math.max(step - 1, 0);
-        if (s != failedStep) {
-            failedStep = s;
-            guard.stepFailed(s, error);
+            case ABORT -> throw halt(d);
         }
     }
 
@@ -412,18 +396,9 @@ public final class DjlGuardSession implements AutoCloseable {
         }
     }
 
-    private void warnOnce(String message) {
-        if (!warned.add(message)) {
-            return;
-        }
-        // before the first trainer is bound the guard holds it until its log is open
-        guard.warning(Math.max(step - 1, 0), message);
-    }
-
-    /** Closes the guard (writes the totals, closes the event log) and frees the snapshot. */
+    /** Frees the snapshot. */
     @Override
-    public void close() {
-        guard.close();
+    protected void closeEngine() {
         if (snapshot != null) {
             snapshot.close();
         }

@@ -4,9 +4,11 @@ import io.gradguard.core.Action;
 import io.gradguard.core.Decision;
 import io.gradguard.core.Guard;
 import io.gradguard.core.GuardConfig;
+import io.gradguard.core.GuardSession;
 import io.gradguard.core.RunInfo;
 import io.gradguard.core.StepPlan;
 import io.gradguard.core.StepStats;
+import io.gradguard.core.diagnose.RunDiagnosis;
 import io.gradguard.core.internal.Fields;
 import io.gradguard.tensorflow.GradGuardDivergedException;
 import java.lang.reflect.Field;
@@ -29,15 +31,13 @@ import org.tensorflow.types.TFloat64;
  * <p>Fail-open: an unexpected error while reading the numbers disables the guard with one warning; the
  * graph then runs on its default plan, which still skips non-finite steps.
  */
-public final class TfGuardSession implements AutoCloseable {
+public final class TfGuardSession extends GuardSession {
 
     private final GuardedGraph graph;
     private final Guard guard;
-    private final String attachment;
-    private long step;
     private boolean begun;
-    private boolean disabled;
     private boolean warnedMismatch;
+    private Session session;
     private long mismatches;
 
     private static final Field INPUTS = Fields.find(Session.Runner.class, "inputs");
@@ -73,14 +73,9 @@ public final class TfGuardSession implements AutoCloseable {
      * @param attachment how the guard is attached ("api", "agent")
      */
     public TfGuardSession(GuardedGraph graph, GuardConfig config, String attachment) {
+        super(config, attachment);
         this.graph = graph;
-        this.guard = new Guard(config);
-        this.attachment = attachment;
-    }
-
-    /** @return the guard */
-    public Guard guard() {
-        return guard;
+        this.guard = guard();
     }
 
     /** @return the guarded graph */
@@ -95,7 +90,7 @@ public final class TfGuardSession implements AutoCloseable {
 
     /** @return true when the guard has stepped aside after an internal error */
     public boolean disabled() {
-        return disabled;
+        return steppedAside();
     }
 
     /**
@@ -106,14 +101,14 @@ public final class TfGuardSession implements AutoCloseable {
      * @return the run in flight, or null when the guard is inactive
      */
     public synchronized Pending beforeRun(Session.Runner runner) {
-        if (disabled || !guard.active()) {
+        if (steppedAside() || !guard.active()) {
             return null;
         }
         try {
             if (!begun) {
                 begin();
             }
-            StepPlan plan = guard.plan(step);
+            StepPlan plan = guard.plan(steps());
             TFloat64 t = TFloat64.vectorOf(plan.toArray());
             // a runner used for several runs already has the guard's feed and fetch: replace the plan
             List<Object> inputs = list(INPUTS, runner);
@@ -132,7 +127,7 @@ public final class TfGuardSession implements AutoCloseable {
             }
             return new Pending(plan, t, fetchAt);
         } catch (RuntimeException e) {
-            disable("could not prepare the run: " + e);
+            disable("could not prepare the run: " + e, e);
             return null;
         }
     }
@@ -157,7 +152,7 @@ public final class TfGuardSession implements AutoCloseable {
         extra.put("optimizer_state_variables", graph.stateNames().size());
         extra.put("loss_known", graph.lossKnown());
         guard.begin(new RunInfo("TensorFlow Java / TensorFlow " + TensorFlow.version() + " (graph mode)",
-                "session default", attachment, params, extra));
+                "session default", attachment(), params, extra));
     }
 
     /**
@@ -169,11 +164,11 @@ public final class TfGuardSession implements AutoCloseable {
      * @throws GradGuardDivergedException when the guard halts the run
      */
     public synchronized void afterRun(Session session, Result result, Pending pending) {
-        if (pending == null || disabled) {
+        if (pending == null || steppedAside()) {
             return;
         }
         Decision d;
-        long thisStep = step;
+        long thisStep = steps();
         boolean applied;
         boolean snapped;
         double coef;
@@ -190,22 +185,40 @@ public final class TfGuardSession implements AutoCloseable {
             coef = stats.getDouble(n + GuardedGraph.STAT_COEF);
             snapped = stats.getDouble(n + GuardedGraph.STAT_SNAPSHOT) > 0.5;
             StepStats s = new StepStats(thisStep, graph.lossKnown() ? loss : Double.NaN, graph.lossKnown(), norm, norms);
-            step++;
-            d = guard.decide(s, weightNorms(session));
+            this.session = session;
+            d = decideAndAct(s, weightNorms(session));
         } catch (RuntimeException e) {
-            disable("could not read the step's numbers: " + e);
+            disable("could not read the step's numbers: " + e, e);
             return;
+        } finally {
+            this.session = null;
         }
         switch (d.action()) {
             case STEP, CLIP, SKIP -> check(thisStep, d, applied, coef, snapped);
-            case ROLLBACK -> restore(session);
-            case ABORT -> {
-                if (guard.snapshotStep() >= 0) {
-                    restore(session);
-                }
-                throw new GradGuardDivergedException(thisStep, d.reason(), guard.diagnosis());
-            }
+            case ROLLBACK -> { }
+            case ABORT -> throw halt(d);
         }
+    }
+
+    /** The graph snapshots in the step itself (the plan told it to); nothing to do here. */
+    @Override
+    protected void takeSnapshot(long step) {
+    }
+
+    @Override
+    protected void snapshotFailed() {
+    }
+
+    @Override
+    protected void restoreSnapshot() {
+        try (Result r = session.runner().addTarget(graph.restore()).run()) {
+            // nothing to read: the restore is the run's effect
+        }
+    }
+
+    @Override
+    protected RuntimeException newHalt(long step, String reason, RunDiagnosis diagnosis) {
+        return new GradGuardDivergedException(step, reason, diagnosis);
     }
 
     private void check(long s, Decision d, boolean applied, double coef, boolean snapped) {
@@ -227,12 +240,6 @@ public final class TfGuardSession implements AutoCloseable {
         }
     }
 
-    private void restore(Session session) {
-        try (Result r = session.runner().addTarget(graph.restore()).run()) {
-            // nothing to read: the restore is the run's effect
-        }
-    }
-
     private Supplier<double[]> weightNorms(Session session) {
         return () -> {
             try (Result r = session.runner().fetch(graph.weightNorms()).run()) {
@@ -249,16 +256,7 @@ public final class TfGuardSession implements AutoCloseable {
         };
     }
 
-    private void disable(String why) {
-        if (!disabled) {
-            disabled = true;
-            guard.warning(step, "GradGuard stepped aside: " + why + "; the graph still skips non-finite steps");
-        }
-    }
-
-    /** Writes the run summary and closes the event log. */
-    @Override
-    public synchronized void close() {
-        guard.close();
+    private void disable(String why, RuntimeException error) {
+        stepAside("GradGuard stepped aside: " + why + "; the graph still skips non-finite steps", error);
     }
 }
