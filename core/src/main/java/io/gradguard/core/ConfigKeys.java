@@ -12,7 +12,9 @@ import java.util.Map;
  * the agent arguments, system properties ({@code gradguard.<key>}) and environment variables
  * ({@code GRADGUARD_<KEY>}, the key upper-cased with dots replaced by underscores). Each key is declared once,
  * with its range, default and meaning, beside the settings it belongs to; this class names them and puts them
- * together.
+ * together. Keys that another component reads itself from the same sources (the Java agent's switches) are
+ * that component's: it lists them in a {@code META-INF/gradguard/config-keys} resource, and the guard's sources
+ * leave them to it.
  */
 public final class ConfigKeys {
 
@@ -79,16 +81,6 @@ public final class ConfigKeys {
     /** See {@link GuardConfig#lrFloor()}. */
     public static final String LR_FLOOR = "lr.floor";
 
-    /** Agent only: {@code true} turns every fail-open case into a startup failure. */
-    public static final String STRICT = "strict";
-    /** Agent only: instrument DJL trainers. */
-    public static final String DJL_ENABLED = "djl.enabled";
-    /** Agent only: instrument TensorFlow Java optimizers. */
-    public static final String TENSORFLOW_ENABLED = "tensorflow.enabled";
-
-    /** Keys read by the Java agent itself; {@link GuardConfig} accepts and ignores them. */
-    public static final java.util.Set<String> AGENT_KEYS = java.util.Set.of(STRICT, DJL_ENABLED, TENSORFLOW_ENABLED);
-
     /** The master switch. */
     private static final ConfigKey ENABLED_KEY = ConfigKey.of(ENABLED, "true | false", "true",
             "master switch; false = policy off", (b, key, value, source) -> {
@@ -113,10 +105,7 @@ public final class ConfigKeys {
     private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
 
     static {
-        List<ConfigKey> all = new ArrayList<>(List.of(ENABLED_KEY,
-                agentKey(STRICT, "false", "fail at startup instead of running unguarded"),
-                agentKey(DJL_ENABLED, "true", "guard DJL trainers"),
-                agentKey(TENSORFLOW_ENABLED, "true", "guard TensorFlow Java optimizers"), POLICY_KEY));
+        List<ConfigKey> all = new ArrayList<>(List.of(ENABLED_KEY, POLICY_KEY));
         all.addAll(DetectionSettings.KEYS);
         all.addAll(RecoverySettings.KEYS);
         all.addAll(RecordingSettings.KEYS);
@@ -128,12 +117,12 @@ public final class ConfigKeys {
 
     private ConfigKeys() {}
 
-    private static ConfigKey agentKey(String key, String dflt, String meaning) {
-        return ConfigKey.of(key, "true | false", dflt + "; agent only", meaning,
-                (b, k, value, source) -> parseBoolean(k, value, source), null);
-    }
-
-    /** @return every key with a one-line description of its accepted values and default */
+    /**
+     * The guard's keys, each with a one-line description of its accepted values, default and meaning. The Java
+     * agent's own keys are described by the agent.
+     *
+     * @return every key with its description, master switch first, then grouped by concern
+     */
     public static Map<String, String> descriptions() {
         return Collections.unmodifiableMap(DESCRIPTIONS);
     }
@@ -164,7 +153,8 @@ public final class ConfigKeys {
     }
 
     /**
-     * Sets one key from text.
+     * Sets one key from text. A key that another component declared as its own ({@link OtherKeys}) is left to
+     * that component.
      *
      * @param b the builder
      * @param key the key, trimmed
@@ -176,9 +166,11 @@ public final class ConfigKeys {
         ConfigKey k = KEYS.get(key);
         if (k != null) {
             k.set(b, value, source);
-        } else {
+        } else if (!OtherKeys.keys().contains(key)) {
+            List<String> known = new ArrayList<>(KEYS.keySet());
+            known.addAll(OtherKeys.keys());
             throw new InvalidConfigException(key, value,
-                    "set under a known key (known keys: " + String.join(", ", KEYS.keySet()) + ")", source);
+                    "set under a known key (known keys: " + String.join(", ", known) + ")", source);
         }
     }
 

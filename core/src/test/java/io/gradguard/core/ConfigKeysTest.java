@@ -3,10 +3,16 @@ package io.gradguard.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each key is declared once: its description, its default, its parser and its read-back agree. */
 class ConfigKeysTest {
@@ -82,5 +88,16 @@ class ConfigKeysTest {
                 .hasMessage("GradGuard config 'rewarm.steps' must be an integer >= 0, but was '1.5' (from text)");
         assertThat(GuardConfig.custom().regressRatio(0).collapseDrop(0).recoveryClip(0).foldRate(0).build().asMap())
                 .containsEntry("regress.ratio", "0.0").containsEntry("fold.rate", "0.0");
+    }
+
+    @Test
+    void otherComponentsDeclareTheirKeysInAResource(@TempDir Path dir) throws IOException {
+        Path list = dir.resolve(OtherKeys.RESOURCE);
+        Files.createDirectories(list.getParent());
+        Files.writeString(list, "# the agent's switches\nstrict\n\n  djl.enabled  \n");
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, null)) {
+            assertThat(OtherKeys.find(loader)).containsExactly("strict", "djl.enabled");
+        }
+        assertThat(OtherKeys.keys()).as("the core declares no key of another component").isEmpty();
     }
 }
