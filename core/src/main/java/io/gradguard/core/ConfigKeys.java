@@ -103,6 +103,7 @@ public final class ConfigKeys {
     /** Every key of the guard by name, in the order the descriptions list them. */
     private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
     private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
+    private static final List<ConfigKey> LISTED;
 
     static {
         List<ConfigKey> all = new ArrayList<>(List.of(ENABLED_KEY, POLICY_KEY));
@@ -113,6 +114,7 @@ public final class ConfigKeys {
             KEYS.put(k.key(), k);
             DESCRIPTIONS.put(k.key(), k.description());
         }
+        LISTED = all.stream().filter(ConfigKey::listed).toList();
     }
 
     private ConfigKeys() {}
@@ -149,7 +151,7 @@ public final class ConfigKeys {
 
     /** @return the guard's keys that {@link GuardConfig#asMap()} lists, in description order */
     static List<ConfigKey> listed() {
-        return KEYS.values().stream().filter(ConfigKey::listed).toList();
+        return LISTED;
     }
 
     /**

@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * ({@code RecordingSettings}); the policy, what the guard may do at all, is the facade's own. Users keep one flat
  * {@link Builder} and one set of accessors: a key is what they set, alike from code, agent arguments and the
  * environment, and a builder per concern would make every call site name a concern that the key's name does
- * not. The builder inherits each concern's setters, so each concern's file holds everything about its keys.
+ * not. The builder inherits each concern's setters (a sealed chain of package-private classes), so each
+ * concern's file holds everything about its keys and this one stays a facade that delegates.
  */
 public final class GuardConfig {
 
@@ -80,6 +81,7 @@ public final class GuardConfig {
     private static final GuardConfig DEFAULTS = new Builder().build();
 
     private final Policy policy;
+    // package-private for the concerns' setters, which copy them in from(GuardConfig)
     final DetectionSettings detection;
     final RecoverySettings recovery;
     final RecordingSettings recording;
@@ -291,6 +293,7 @@ public final class GuardConfig {
         return o instanceof GuardConfig other && asMap().equals(other.asMap());
     }
 
+    /** @return the hash of {@link #asMap()} */
     @Override
     public int hashCode() {
         return asMap().hashCode();

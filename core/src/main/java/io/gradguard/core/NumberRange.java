@@ -34,7 +34,8 @@ final class NumberRange {
     private final DoublePredicate accepts;
     private final boolean integer;
 
-    private NumberRange(String shortForm, String parseWords, String checkWords, DoublePredicate accepts, boolean integer) {
+    private NumberRange(String shortForm, String parseWords, String checkWords, DoublePredicate accepts,
+            boolean integer) {
         this.shortForm = shortForm;
         this.parseWords = parseWords;
         this.checkWords = checkWords;

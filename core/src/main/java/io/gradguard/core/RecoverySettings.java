@@ -6,9 +6,9 @@ import java.util.Objects;
 /**
  * How the guard repairs a run once it saw trouble: the clip threshold (and its cap after a rollback), the
  * healthy snapshot (how often, where), the rollback (the learning-rate cut, the budget, the batches skipped),
- * the re-warm, the learning-rate floor, and the fold and stall rules. Declares its keys, their defaults and ranges once, and gives
- * {@link GuardConfig.Builder} their setters ({@link Setters}). Each component is read through the
- * {@link GuardConfig} accessor of the same name, which says what it means.
+ * the re-warm, the learning-rate floor, and the fold and stall rules. Declares its keys, their defaults and
+ * ranges once, and gives {@link GuardConfig.Builder} their setters ({@link Setters}). Each component is read
+ * through the {@link GuardConfig} accessor of the same name, which says what it means.
  *
  * @param clipNorm the fixed clip threshold, or null for the adaptive one (see {@link GuardConfig#clipNorm()})
  * @param snapshotEvery see {@link GuardConfig#snapshotEvery()}
@@ -23,9 +23,9 @@ import java.util.Objects;
  * @param stallSteps see {@link GuardConfig#stallSteps()}
  * @param recoveryClip see {@link GuardConfig#recoveryClip()}
  */
-record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation snapshotLocation, double rollbackCut, int rollbackMax,
-        int rollbackSkip, int rewarmSteps, double rewarmTarget, double lrFloor, double foldRate, int stallSteps,
-        double recoveryClip) {
+record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation snapshotLocation, double rollbackCut,
+        int rollbackMax, int rollbackSkip, int rewarmSteps, double rewarmTarget, double lrFloor, double foldRate,
+        int stallSteps, double recoveryClip) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final int DEFAULT_SNAPSHOT_EVERY = 50;
@@ -40,8 +40,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
     /** Chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     static final double DEFAULT_RECOVERY_CLIP = 3.0;
 
-    static final ConfigKey CLIP_NORM = ConfigKey.of(ConfigKeys.CLIP_NORM, NumberRange.POSITIVE_OR_AUTO.shortForm(),
-            "auto", "global-norm clip threshold", (b, key, value, source) -> {
+    static final ConfigKey CLIP_NORM = ConfigKey.of(ConfigKeys.CLIP_NORM,
+            NumberRange.POSITIVE_OR_AUTO.shortForm(), "auto", "global-norm clip threshold", (b, key, value, source) -> {
                 if (value.equalsIgnoreCase("auto")) {
                     b.clipNormAuto();
                 } else {
@@ -93,8 +93,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             GuardConfig.Builder::recoveryClip, GuardConfig::recoveryClip);
 
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
-    static final List<ConfigKey> KEYS = List.of(CLIP_NORM, SNAPSHOT_EVERY, SNAPSHOT_LOCATION, ROLLBACK_CUT, ROLLBACK_MAX,
-            ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP);
+    static final List<ConfigKey> KEYS = List.of(CLIP_NORM, SNAPSHOT_EVERY, SNAPSHOT_LOCATION, ROLLBACK_CUT,
+            ROLLBACK_MAX, ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP);
 
     /**
      * The setters of these keys, inherited by {@link GuardConfig.Builder}. Each checks its own argument and
@@ -256,8 +256,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
 
         /** @return the settings */
         final RecoverySettings recovery() {
-            return new RecoverySettings(clipNorm, snapshotEvery, snapshotLocation, rollbackCut, rollbackMax, rollbackSkip,
-                    rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip);
+            return new RecoverySettings(clipNorm, snapshotEvery, snapshotLocation, rollbackCut, rollbackMax,
+                    rollbackSkip, rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip);
         }
     }
 }
