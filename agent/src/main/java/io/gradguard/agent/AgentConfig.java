@@ -5,12 +5,18 @@ import io.gradguard.core.ConfigSources;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.core.Policy;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 /**
  * The agent's configuration: agent arguments ({@code key=value,...}), then {@code -Dgradguard.<key>},
- * then {@code GRADGUARD_<KEY>}; the guard keys of {@link GuardConfig} plus the agent's own switches.
+ * then {@code GRADGUARD_<KEY>}; the guard keys of {@link GuardConfig} plus the agent's own switches
+ * ({@link #STRICT}, {@link #DJL_ENABLED}, {@link #TENSORFLOW_ENABLED}). The core does not know the agent's keys:
+ * the agent jar lists them in {@code META-INF/gradguard/config-keys}, so that the guard's sources leave them to
+ * the agent (also when an application builds its own guard from the environment while the agent is attached).
  *
  * @param guard the guard configuration
  * @param strict fail at startup instead of running unguarded
@@ -18,6 +24,32 @@ import java.util.Properties;
  * @param tensorflow guard TensorFlow Java optimizers
  */
 public record AgentConfig(GuardConfig guard, boolean strict, boolean djl, boolean tensorflow) {
+
+    /** {@code true} turns every fail-open case into a startup failure (default {@code false}). */
+    public static final String STRICT = "strict";
+    /** Instrument DJL trainers (default {@code true}). */
+    public static final String DJL_ENABLED = "djl.enabled";
+    /** Instrument TensorFlow Java optimizers (default {@code true}). */
+    public static final String TENSORFLOW_ENABLED = "tensorflow.enabled";
+
+    // The agent's switches: each key with its default and meaning, once.
+    private static final Switch STRICT_SWITCH =
+            new Switch(STRICT, false, "fail at startup instead of running unguarded");
+    private static final Switch DJL_SWITCH = new Switch(DJL_ENABLED, true, "guard DJL trainers");
+    private static final Switch TENSORFLOW_SWITCH =
+            new Switch(TENSORFLOW_ENABLED, true, "guard TensorFlow Java optimizers");
+    private static final List<Switch> SWITCHES = List.of(STRICT_SWITCH, DJL_SWITCH, TENSORFLOW_SWITCH);
+
+    /**
+     * The agent's own keys; {@link ConfigKeys#descriptions()} has the guard's.
+     *
+     * @return every key of the agent with a one-line description of its accepted values and default
+     */
+    public static Map<String, String> descriptions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        SWITCHES.forEach(s -> m.put(s.key, "true | false (default " + s.dflt + "): " + s.meaning));
+        return Collections.unmodifiableMap(m);
+    }
 
     /**
      * Reads the configuration.
@@ -29,10 +61,37 @@ public record AgentConfig(GuardConfig guard, boolean strict, boolean djl, boolea
      * @throws io.gradguard.core.InvalidConfigException naming the key, value and source of a bad setting
      */
     public static AgentConfig read(String args, Properties props, Map<String, String> env) {
+        checkEverySource(args, props, env);
         GuardConfig guard = ConfigSources.resolve(GuardConfig.ofDefaults(), args, props, env);
-        return new AgentConfig(guard, flag(ConfigKeys.STRICT, false, args, props, env),
-                flag(ConfigKeys.DJL_ENABLED, true, args, props, env),
-                flag(ConfigKeys.TENSORFLOW_ENABLED, true, args, props, env));
+        return new AgentConfig(guard, STRICT_SWITCH.read(args, props, env), DJL_SWITCH.read(args, props, env),
+                TENSORFLOW_SWITCH.read(args, props, env));
+    }
+
+    /**
+     * Checks every value given for an agent key, in every source, also where a later source overrides it: the
+     * guard checks its own keys the same way.
+     */
+    private static void checkEverySource(String args, Properties props, Map<String, String> env) {
+        for (Switch s : SWITCHES) {
+            String key = s.key;
+            String e = env.get(ConfigKeys.envName(key));
+            if (e != null) {
+                ConfigKeys.parseBoolean(key, e.trim(), "environment variable " + ConfigKeys.envName(key));
+            }
+            String p = props.getProperty(ConfigKeys.propertyName(key));
+            if (p != null) {
+                ConfigKeys.parseBoolean(key, p.trim(), "system property " + ConfigKeys.propertyName(key));
+            }
+        }
+        if (args != null) {
+            for (String pair : args.split(",")) {
+                int eq = pair.indexOf('=');
+                String key = eq > 0 ? pair.substring(0, eq).trim() : "";
+                if (SWITCHES.stream().anyMatch(s -> s.key.equals(key))) {
+                    ConfigKeys.parseBoolean(key, pair.substring(eq + 1).trim(), "agent argument");
+                }
+            }
+        }
     }
 
     /**
@@ -46,16 +105,21 @@ public record AgentConfig(GuardConfig guard, boolean strict, boolean djl, boolea
      */
     public static boolean strictRequested(String args, Properties props, Map<String, String> env) {
         try {
-            String[] v = ConfigSources.lookup(ConfigKeys.STRICT, args, props, env);
+            String[] v = ConfigSources.lookup(STRICT, args, props, env);
             return v != null && Boolean.parseBoolean(v[0]);
         } catch (RuntimeException e) {
             return false;
         }
     }
 
-    private static boolean flag(String key, boolean dflt, String args, Properties props, Map<String, String> env) {
-        String[] v = ConfigSources.lookup(key, args, props, env);
-        return v == null ? dflt : ConfigKeys.parseBoolean(key, v[0], v[1]);
+    /** One of the agent's boolean keys. */
+    private record Switch(String key, boolean dflt, String meaning) {
+
+        /** @return the value that wins (agent argument, then system property, then environment), or the default */
+        boolean read(String args, Properties props, Map<String, String> env) {
+            String[] v = ConfigSources.lookup(key, args, props, env);
+            return v == null ? dflt : ConfigKeys.parseBoolean(key, v[0], v[1]);
+        }
     }
 
     /**
