@@ -7,9 +7,7 @@ import ai.djl.training.dataset.Dataset;
 import io.gradguard.djl.LrFinder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.function.DoubleFunction;
 import java.util.function.Supplier;
@@ -42,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * <p>Cost: {@link DoctorResult#trialSteps()} training steps in all (trials x steps per trial), by default at most 10%
  * of the planned steps, plus the range test's steps ({@link Builder#lrFinderSteps}, 50 by default) and two flow-check
  * passes (one on the model as it is, one on the chosen fix).
+ *
+ * <p>This class holds the settings and runs the steps in order; {@link TrialRunner} runs the trials,
+ * {@link TrialChoice} ranks them and picks the one to prescribe, and {@code Prescription} writes its lines.
  */
 public final class Doctor {
 
@@ -99,100 +100,28 @@ public final class Doctor {
         }
         LOG.info("Doctor: flow at initialization\n{}", before.text());
         double suggested = range == null ? Double.NaN : range.suggestedLr();
-        boolean lrTrial = Double.isFinite(suggested) && suggested > 0;
         boolean warmUpTrial = warmUpReachable && warmUpCalledFor(before);
-        int pairs = (applicable.isEmpty() || !lrTrial ? 0 : 1) + (applicable.size() >= 2 ? 1 : 0);
-        int trialCount = 1 + (lrTrial ? 1 : 0) + (warmUpTrial ? 1 : 0) + applicable.size() + pairs;
-        int steps = Math.max(1, budget / trialCount);
+        TrialRunner runner = new TrialRunner(applicable, b.learningRate, suggested, warmUpTrial);
+        int steps = Math.max(1, budget / runner.count());
         // the trial warms up over the same fraction of its steps as the prescription of the planned ones
         int trialWarmUp = Math.min(steps, Math.max(2, (int) Math.round(b.warmUpFraction * steps)));
         int plannedWarmUp = Math.max(1, (int) Math.round(b.warmUpFraction * b.plannedSteps));
-        List<Trial> trials = new ArrayList<>();
-        List<List<StructureFix>> recipes = new ArrayList<>();
         try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
-            trials.add(bench.train("as-is", List.of(), b.learningRate, steps));
-            recipes.add(List.of());
-            if (lrTrial) {
-                trials.add(bench.train("lr", List.of(), suggested, steps));
-                recipes.add(List.of());
-            }
-            if (warmUpTrial) {
-                trials.add(bench.train("warmup", List.of(), b.learningRate, steps, trialWarmUp));
-                recipes.add(List.of());
-            }
-            List<Trial> fixTrials = new ArrayList<>();
-            for (StructureFix f : applicable) {
-                Trial t = bench.train(f.name(), List.of(f), b.learningRate, steps);
-                trials.add(t);
-                fixTrials.add(t);
-                recipes.add(List.of(f));
-            }
-            List<Integer> order = new ArrayList<>();
-            for (int i = 0; i < applicable.size(); i++) {
-                order.add(i);
-            }
-            order.sort(Comparator.comparing(fixTrials::get, Trial::compare));
-            if (!applicable.isEmpty() && lrTrial) {
-                StructureFix best = applicable.get(order.get(0));
-                trials.add(bench.train(best.name() + "+lr", List.of(best), suggested, steps));
-                recipes.add(List.of(best));
-            }
-            if (applicable.size() >= 2) {
-                List<StructureFix> two = List.of(applicable.get(order.get(0)), applicable.get(order.get(1)));
-                trials.add(bench.train(two.get(0).name() + "+" + two.get(1).name(), two, b.learningRate, steps));
-                recipes.add(two);
-            }
-            List<Integer> ranked = new ArrayList<>();
-            for (int i = 0; i < trials.size(); i++) {
-                ranked.add(i);
-            }
-            ranked.sort(Comparator.comparing(trials::get, Trial::compare));
-            Trial first = trials.get(ranked.get(0));
-            Trial plain = trials.get(0);
-            // the simplest recipe within the margin of the best wins: fewest changes (each fix, a new rate), then loss
-            int chosenIndex = ranked.get(0);
-            // a change must be called for: the model as it is diverged in its trial, or the flow check found something
-            // out of range; a healthy model that trains is left alone however its short trial ranks (a short trial
-            // favours whatever learns fastest at first, which is not what ends best)
-            boolean calledFor = !plain.finite() || !before.healthy();
-            // and it must earn its place: the model as it is ends no better than the best trial by more than
-            // changeMargin (short trials are noisy; a modest lead is not worth a change to the model)
-            boolean earned = !plain.finite() || !first.finite() || plain.finalLoss() > first.finalLoss() * (1 + b.changeMargin);
-            if (!calledFor || !earned) {
-                chosenIndex = 0;
-            } else if (first.finite()) {
-                double bound = first.finalLoss() + b.margin * Math.abs(first.finalLoss());
-                for (int i : ranked) {
-                    Trial t = trials.get(i);
-                    Trial c = trials.get(chosenIndex);
-                    if (t.finite() && t.finalLoss() <= bound && changes(t) < changes(c)) {
-                        chosenIndex = i;
-                    }
-                }
-            }
-            // when no trial trained at all (each diverged, or could not learn), nothing is "no change needed"
-            boolean nothingTrained = !first.finite();
-            boolean noChange = chosenIndex == 0 && !nothingTrained;
-            Trial chosen = trials.get(chosenIndex);
-            List<StructureFix> chosenFixes = recipes.get(chosenIndex);
+            runner.run(bench, steps, trialWarmUp);
+            TrialChoice choice = TrialChoice.of(runner.trials(), before, b.learningRate, b.margin, b.changeMargin);
+            Trial chosen = choice.chosen();
+            List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
             try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
                 // with a warm-up, the first update is made at 1/N of the rate
                 after = bench.flow(fixed, chosen.learningRate() / Math.max(1, warmUp));
             }
-            List<Trial> rankedTrials = ranked.stream().map(trials::get).toList();
-            String why = !noChange ? null : !calledFor
-                    ? String.format(Locale.ROOT, "the flow check found nothing out of range and the model as it is trained"
-                            + " (%.4g; best trial %s, %.4g)", plain.finalLoss(), first.name(), first.finalLoss())
-                    : String.format(Locale.ROOT, "the model as it is ended at %.4g, no more than %.3gx the best trial (%s,"
-                            + " %.4g)", plain.finalLoss(), 1 + Math.max(b.changeMargin, b.margin), first.name(),
-                            first.finalLoss());
-            List<String> lines = nothingTrained
+            List<String> lines = choice.nothingTrained()
                     ? List.of("no trial trained: the model as it is and every change tried diverged or could not learn"
                             + " (every gradient zero); see the flow check's findings before training it")
-                    : Prescription.lines(why, chosen, chosenFixes, b.learningRate, suggested, warmUp, b.warmUpFraction,
-                            b.plannedSteps);
+                    : Prescription.lines(choice.why(), chosen, chosenFixes, b.learningRate, suggested, warmUp,
+                            b.warmUpFraction, b.plannedSteps);
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {
@@ -200,8 +129,8 @@ public final class Doctor {
                 sampleShape = s.getShape();
             }
             long millis = (System.nanoTime() - start) / 1_000_000;
-            DoctorResult result = new DoctorResult(before, after, rankedTrials, chosen, chosenFixes, noChange, lines,
-                    b.learningRate, range, b.plannedSteps, budget, steps, millis, new DoctorResult.Recipe(b.model,
+            DoctorResult result = new DoctorResult(before, after, choice.ranked(), chosen, chosenFixes, choice.noChange(),
+                    lines, b.learningRate, range, b.plannedSteps, budget, steps, millis, new DoctorResult.Recipe(b.model,
                             b.seed, b.inputShape, sample, sampleShape), warmUp);
             if (b.record != null) {
                 result.write(b.record);
@@ -209,10 +138,6 @@ public final class Doctor {
             LOG.info("Doctor:\n{}", result.text());
             return result;
         }
-    }
-
-    private int changes(Trial t) {
-        return t.fixes().size() + (t.learningRate() == b.learningRate ? 0 : 1) + (t.warmUpSteps() > 0 ? 1 : 0);
     }
 
     /** A warm-up is tried when the first update is too large a part of a weight, or the optimizer is Adam-like. */

@@ -1,0 +1,121 @@
+package io.gradguard.djl.doctor;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Ranks the {@link Doctor}'s trials and picks the one to prescribe.
+ *
+ * <p>Trials rank by the loss on held-back batches after the trial (lower is better; diverged last). A change to the
+ * model is made only when it is called for (the model as it is diverged in its trial, or the flow check found
+ * something out of range) and earned (the model as it is ends above the best trial's loss times {@code 1 +
+ * changeMargin}); otherwise the model as it is is chosen. When a change is made, the simplest trial that ends within
+ * {@code margin} of the best wins: fewest changes (each fix counts one, a new learning rate one, a warm-up one), ties
+ * to the better rank.
+ */
+final class TrialChoice {
+
+    private final List<Trial> trials;
+    private final List<Integer> ranked;
+    private final int chosenIndex;
+    private final boolean calledFor;
+    private final double margin;
+    private final double changeMargin;
+
+    private TrialChoice(List<Trial> trials, List<Integer> ranked, int chosenIndex, boolean calledFor, double margin,
+            double changeMargin) {
+        this.trials = trials;
+        this.ranked = ranked;
+        this.chosenIndex = chosenIndex;
+        this.calledFor = calledFor;
+        this.margin = margin;
+        this.changeMargin = changeMargin;
+    }
+
+    /**
+     * @param trials the trials, in the order run; the first is the model as it is
+     * @param before the flow check of the model as it is
+     * @param learningRate your learning rate (a trial at another rate counts one change)
+     * @param margin how close to the best trial's loss, relative to it, a simpler trial must end
+     * @param changeMargin how much better than the model as it is the best trial must end before any change
+     * @return the ranking and the choice
+     */
+    static TrialChoice of(List<Trial> trials, FlowReport before, double learningRate, double margin,
+            double changeMargin) {
+        List<Integer> ranked = new ArrayList<>();
+        for (int i = 0; i < trials.size(); i++) {
+            ranked.add(i);
+        }
+        ranked.sort(Comparator.comparing(trials::get, Trial::compare));
+        Trial first = trials.get(ranked.get(0));
+        Trial plain = trials.get(0);
+        // the simplest recipe within the margin of the best wins: fewest changes (each fix, a new rate), then loss
+        int chosenIndex = ranked.get(0);
+        // a change must be called for: the model as it is diverged in its trial, or the flow check found something
+        // out of range; a healthy model that trains is left alone however its short trial ranks (a short trial
+        // favours whatever learns fastest at first, which is not what ends best)
+        boolean calledFor = !plain.finite() || !before.healthy();
+        // and it must earn its place: the model as it is ends no better than the best trial by more than
+        // changeMargin (short trials are noisy; a modest lead is not worth a change to the model)
+        boolean earned = !plain.finite() || !first.finite() || plain.finalLoss() > first.finalLoss() * (1 + changeMargin);
+        if (!calledFor || !earned) {
+            chosenIndex = 0;
+        } else if (first.finite()) {
+            double bound = first.finalLoss() + margin * Math.abs(first.finalLoss());
+            for (int i : ranked) {
+                Trial t = trials.get(i);
+                Trial c = trials.get(chosenIndex);
+                if (t.finite() && t.finalLoss() <= bound && changes(t, learningRate) < changes(c, learningRate)) {
+                    chosenIndex = i;
+                }
+            }
+        }
+        return new TrialChoice(trials, ranked, chosenIndex, calledFor, margin, changeMargin);
+    }
+
+    private static int changes(Trial t, double learningRate) {
+        return t.fixes().size() + (t.learningRate() == learningRate ? 0 : 1) + (t.warmUpSteps() > 0 ? 1 : 0);
+    }
+
+    /** @return the trials, best first */
+    List<Trial> ranked() {
+        return ranked.stream().map(trials::get).toList();
+    }
+
+    /** @return the chosen trial's index, in the order run (0: the model as it is) */
+    int chosenIndex() {
+        return chosenIndex;
+    }
+
+    /** @return the chosen trial */
+    Trial chosen() {
+        return trials.get(chosenIndex);
+    }
+
+    /** @return true when no trial trained at all: each diverged, or could not learn */
+    boolean nothingTrained() {
+        return !trials.get(ranked.get(0)).finite();
+    }
+
+    /** @return true when the model as it is was chosen and some trial trained ("no change needed") */
+    boolean noChange() {
+        return chosenIndex == 0 && !nothingTrained();
+    }
+
+    /** @return why no change is needed, for the prescription; null when a change is prescribed */
+    String why() {
+        if (!noChange()) {
+            return null;
+        }
+        Trial plain = trials.get(0);
+        Trial first = trials.get(ranked.get(0));
+        return !calledFor
+                ? String.format(Locale.ROOT, "the flow check found nothing out of range and the model as it is trained"
+                        + " (%.4g; best trial %s, %.4g)", plain.finalLoss(), first.name(), first.finalLoss())
+                : String.format(Locale.ROOT, "the model as it is ended at %.4g, no more than %.3gx the best trial (%s,"
+                        + " %.4g)", plain.finalLoss(), 1 + Math.max(changeMargin, margin), first.name(),
+                        first.finalLoss());
+    }
+}
