@@ -126,4 +126,26 @@ class FamilyRescueTest {
         assertThat(guarded.summary().lrScale()).isLessThan(1.0);
         assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.1f * reference);
     }
+
+    @Test
+    void aPlateauAfterTheRepairIsCutUntilTheRunLearnsAgain() {
+        // 4-layer GELU MLP, Adam at 82x its oracle rate, 8 classes, 880 steps: unguarded it collapses; the rollback
+        // at step 2 cuts the rate to 0.3-0.4x, still 33x the oracle, where the loss sits on a plateau for 800 steps
+        GeneratedScenario g = setup(1032, 0.002f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        assertThat(!Float.isFinite(unguarded) || unguarded >= 0.97 * g.constantLoss())
+                .as("unguarded %s, constant predictor %s", unguarded, g.constantLoss()).isTrue();
+
+        Train.Result noStall = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set("stall.steps", "0", "test").build(),
+                dir.resolve("plateau-off.jsonl"));
+        assertThat(Train.events(noStall.lines(), "rollback")).isNotEmpty();
+        assertThat(noStall.evalLoss()).as("repaired but stuck (reference %s)", reference).isGreaterThan(2 * reference);
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("plateau.jsonl"));
+        assertThat(Train.events(guarded.lines(), "lr_cut").stream().map(e -> e.path("detail").asText()))
+                .anySatisfy(d -> assertThat(d).contains("stopped improving"));
+        assertThat(guarded.summary().lrScale()).isLessThan(noStall.summary().lrScale());
+        assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.5f * reference);
+    }
 }
