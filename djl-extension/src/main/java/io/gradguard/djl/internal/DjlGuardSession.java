@@ -213,7 +213,7 @@ public final class DjlGuardSession extends GuardSession {
         extra.put("gated_step", gate != null);
         if (snapshot != null) {
             extra.put("snapshot_location", guard.config().snapshotLocation().key());
-            extra.put("snapshot_bytes", estimateSnapshotBytes());
+            extra.put("snapshot_bytes", TrainingSnapshot.estimateBytes(inspector, optimizer));
             extra.put("optimizer", optimizer == null ? null : optimizer.getClass().getName());
         }
         Engine engine = t.getManager().getEngine();
@@ -324,19 +324,6 @@ public final class DjlGuardSession extends GuardSession {
         return snapshot;
     }
 
-    /**
-     * Upper bound of the snapshot size: the parameters plus, per parameter, as many arrays as the
-     * optimizer has per-parameter state maps (Adam: 2, Sgd with momentum: 1).
-     */
-    private long estimateSnapshotBytes() {
-        long paramBytes = 0;
-        for (int i = 0; i < inspector.size(); i++) {
-            NDArray a = inspector.copies(i)[0];
-            paramBytes += a.size() * a.getDataType().getNumOfBytes();
-        }
-        long stateMaps = optimizer == null ? 0 : OptimizerAccess.stateMapCount(optimizer);
-        return paramBytes * (1 + stateMaps);
-    }
 
     /**
      * Carries out a decision for a step that someone else will run ({@code EasyTrain} calls

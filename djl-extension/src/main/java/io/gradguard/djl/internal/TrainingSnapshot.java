@@ -318,4 +318,22 @@ public final class TrainingSnapshot implements AutoCloseable {
 
     /** A copied state array and the device it came from. */
     private record Held(NDArray array, Device device) {}
+
+    /**
+     * Upper bound of a snapshot's size: the parameters plus, per parameter, as many arrays as the optimizer
+     * has per-parameter state maps (Adam: 2, Sgd with momentum: 1).
+     *
+     * @param inspector the trainer's parameters
+     * @param optimizer the optimizer, or null
+     * @return bytes
+     */
+    static long estimateBytes(GradientInspector inspector, Optimizer optimizer) {
+        long paramBytes = 0;
+        for (int i = 0; i < inspector.size(); i++) {
+            NDArray a = inspector.copies(i)[0];
+            paramBytes += a.size() * a.getDataType().getNumOfBytes();
+        }
+        long stateMaps = optimizer == null ? 0 : OptimizerAccess.stateMapCount(optimizer);
+        return paramBytes * (1 + stateMaps);
+    }
 }
