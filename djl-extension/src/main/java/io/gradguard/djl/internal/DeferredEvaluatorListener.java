@@ -22,7 +22,7 @@ import java.util.Map;
 public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
 
     private final EvaluatorTrainingListener original;
-    private volatile DjlGuardSession session;
+    private volatile BatchVerdicts session;
     private Trainer pendingTrainer;
     private BatchData pending;
 
@@ -30,7 +30,7 @@ public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
      * @param original DJL's evaluator listener
      * @param session the guard that decides
      */
-    public DeferredEvaluatorListener(EvaluatorTrainingListener original, DjlGuardSession session) {
+    DeferredEvaluatorListener(EvaluatorTrainingListener original, BatchVerdicts session) {
         this.original = original;
         this.session = session;
     }
@@ -40,7 +40,7 @@ public final class DeferredEvaluatorListener extends EvaluatorTrainingListener {
      *
      * @param newSession the guard that decides now
      */
-    void retarget(DjlGuardSession newSession) {
+    void retarget(BatchVerdicts newSession) {
         this.session = newSession;
     }
 

@@ -30,7 +30,7 @@ import java.util.stream.Collectors;
  * {@code Trainer.step()} or directly on the gradients. Shared by the listener, the loop guard and the
  * agent. Not part of the API.
  */
-public final class DjlGuardSession extends GuardSession {
+public final class DjlGuardSession extends GuardSession implements BatchVerdicts {
 
     private final Guard guard;
     private final GradientActuator actuator = new GradientActuator();
@@ -101,7 +101,8 @@ public final class DjlGuardSession extends GuardSession {
      * Called when a deferred batch was closed before the guard could decide on it (a loop that calls
      * {@code trainer.step()} itself, on a trainer whose step could not be gated): its evaluator update is lost.
      */
-    void lostEvaluatorBatch() {
+    @Override
+    public void lostEvaluatorBatch() {
         warnOnce("a batch was closed before the guard decided on it (the loop called trainer.step() itself and"
                 + " Trainer.step() could not be gated): DJL's evaluators did not see it");
     }
@@ -112,6 +113,7 @@ public final class DjlGuardSession extends GuardSession {
     }
 
     /** @return whether the guard changes steps (policy auto or clip) */
+    @Override
     public boolean acts() {
         return !steppedAside() && guard.config().policy().acts();
     }
@@ -265,7 +267,8 @@ public final class DjlGuardSession extends GuardSession {
      * @param batch the listeners' batch data
      * @return whether the guard applied the update of that batch, or null when it has not decided on it
      */
-    Boolean appliedFor(Object batch) {
+    @Override
+    public Boolean appliedFor(Object batch) {
         return batch != null && batch == lastBatch ? lastApplied : null;
     }
 
