@@ -87,12 +87,7 @@ public final class LrScaleSchedule {
      */
     public double lower(long step, double factor) {
         ceiling = Math.min(ceiling, scale);
-        scale *= factor;
-        from = scale;
-        target = scale;
-        healthy = 0;
-        history.add(new Change(step, scale, "lowered"));
-        return scale;
+        return hold(step, factor, "lowered");
     }
 
     /**
@@ -104,11 +99,16 @@ public final class LrScaleSchedule {
      * @return the new scale
      */
     public double settle(long step, double factor) {
+        return hold(step, factor, "settled");
+    }
+
+    /** Multiplies the scale by {@code factor} and holds it there: no re-warm follows. */
+    private double hold(long step, double factor, String why) {
         scale *= factor;
         from = scale;
         target = scale;
         healthy = 0;
-        history.add(new Change(step, scale, "settled"));
+        history.add(new Change(step, scale, why));
         return scale;
     }
 

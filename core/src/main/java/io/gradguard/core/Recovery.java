@@ -189,7 +189,7 @@ final class Recovery {
             String why = clipWindowCount + " of the last " + FOLD_WINDOW + " steps were clipped: learning-rate scale "
                     + Guard.fmt(before) + " -> " + Guard.fmt(after) + " instead of clipping on";
             resetClipWindow();
-            recorder.event(new GuardEvent(step, EventKind.LR_CUT, why, null, Map.of("lr_scale_before", before, "lr_scale", after)));
+            lrCut(step, why, before, after);
         }
     }
 
@@ -202,8 +202,13 @@ final class Recovery {
                     + StallAfterTrouble.PATIENCE + " blocks of " + config.stallSteps() + " steps not below "
                     + Guard.fmt(stall.best()) + " by " + Math.round(StallAfterTrouble.MIN_GAIN * 100) + "%): learning-rate scale "
                     + Guard.fmt(before) + " -> " + Guard.fmt(after);
-            recorder.event(new GuardEvent(s.step(), EventKind.LR_CUT, why, null, Map.of("lr_scale_before", before, "lr_scale", after)));
+            lrCut(s.step(), why, before, after);
         }
+    }
+
+    /** The scale was lowered without a rollback (a fold or a stall). */
+    private void lrCut(long step, String why, double before, double after) {
+        recorder.event(new GuardEvent(step, EventKind.LR_CUT, why, null, Map.of("lr_scale_before", before, "lr_scale", after)));
     }
 
     void resetClipWindow() {

@@ -32,7 +32,6 @@ import java.util.stream.Collectors;
  */
 public final class DjlGuardSession extends GuardSession implements BatchVerdicts {
 
-    private final Guard guard;
     private final GradientActuator actuator = new GradientActuator();
 
     private Trainer trainer;
@@ -56,7 +55,6 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
      */
     public DjlGuardSession(GuardConfig config, String attachment) {
         super(config, attachment);
-        this.guard = guard();
     }
 
     /**
@@ -109,13 +107,13 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
 
     /** @return true while the guard works (not turned off by an internal error) */
     public boolean working() {
-        return !steppedAside() && guard.active();
+        return !steppedAside() && guard().active();
     }
 
     /** @return whether the guard changes steps (policy auto or clip) */
     @Override
     public boolean acts() {
-        return !steppedAside() && guard.config().policy().acts();
+        return !steppedAside() && guard().config().policy().acts();
     }
 
     /**
@@ -128,7 +126,7 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
      * @param useGate whether decisions go through the gated parameter server
      */
     public void prepare(Trainer t, boolean useGate) {
-        if (!guard.active() || t == settled) {
+        if (!guard().active() || t == settled) {
             return;
         }
         preparations++;
@@ -161,13 +159,13 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
             }
         }
         standIns.install(t, acts(), this::warnOnce);
-        if (optimizer == null && guard.config().policy() == Policy.AUTO) {
+        if (optimizer == null && guard().config().policy() == Policy.AUTO) {
             optimizer = OptimizerAccess.optimizer(t);
             if (optimizer == null) {
-                guard.disableRollback("could not reach the trainer's optimizer (its state cannot be restored"
+                guard().disableRollback("could not reach the trainer's optimizer (its state cannot be restored"
                         + " and its learning rate cannot be scaled)");
-            } else if (OptimizerAccess.scaleLearningRate(optimizer, guard::lrScale) == 0) {
-                guard.disableRollback("optimizer " + optimizer.getClass().getName()
+            } else if (OptimizerAccess.scaleLearningRate(optimizer, guard()::lrScale) == 0) {
+                guard().disableRollback("optimizer " + optimizer.getClass().getName()
                         + " has no learning-rate tracker field to scale");
             }
         }
@@ -184,7 +182,7 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
     }
 
     private TrainingSnapshot newSnapshot() {
-        return new TrainingSnapshot(inspector, optimizer, guard.config().snapshotLocation() == SnapshotLocation.HOST);
+        return new TrainingSnapshot(inspector, optimizer, guard().config().snapshotLocation() == SnapshotLocation.HOST);
     }
 
     /**
@@ -197,7 +195,7 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
             snapshot.close();
             snapshot = newSnapshot();
         }
-        guard.parametersChanged(step, inspector.describe().stream().map(RunInfo.Parameter::name).toList());
+        guard().parametersChanged(step, inspector.describe().stream().map(RunInfo.Parameter::name).toList());
     }
 
     private void bind(Trainer t) {
@@ -209,21 +207,21 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         if (snapshot != null) {
             snapshot.close();
         }
-        snapshot = guard.config().policy() == Policy.AUTO && guard.config().snapshotEvery() > 0 ? newSnapshot() : null;
+        snapshot = guard().config().policy() == Policy.AUTO && guard().config().snapshotEvery() > 0 ? newSnapshot() : null;
         Map<String, Object> extra = new LinkedHashMap<>(headerExtra);
         extra.put("devices", Arrays.stream(t.getDevices()).map(Device::toString).collect(Collectors.toList()));
         extra.put("gated_step", gate != null);
         if (snapshot != null) {
-            extra.put("snapshot_location", guard.config().snapshotLocation().key());
+            extra.put("snapshot_location", guard().config().snapshotLocation().key());
             extra.put("snapshot_bytes", TrainingSnapshot.estimateBytes(inspector, optimizer));
             extra.put("optimizer", optimizer == null ? null : optimizer.getClass().getName());
         }
         Engine engine = t.getManager().getEngine();
-        guard.begin(new RunInfo(
+        guard().begin(new RunInfo(
                 "DJL " + Engine.getDjlVersion() + " / " + engine.getEngineName() + " " + engine.getVersion(),
                 inspector.device().toString(), attachment(), inspector.describe(), extra));
         if (snapshot != null && !snapshot.uncaptured().isEmpty()) {
-            guard.warning(0, "optimizer state fields " + snapshot.uncaptured() + " cannot be captured; a rollback"
+            guard().warning(0, "optimizer state fields " + snapshot.uncaptured() + " cannot be captured; a rollback"
                     + " leaves them as they are");
         }
         if (!inspector.seesAllDevices()) {
@@ -253,7 +251,7 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
      * @return the decision
      */
     public Decision inspect(Trainer t, NDArray loss, Object batch) {
-        if (!guard.active()) {
+        if (!guard().active()) {
             return Decision.step();
         }
         Decision d = decide(t, loss);
@@ -278,11 +276,11 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         if (inspector.trainableSetChanged()) {
             rebindParameters(t, current);
         }
-        boolean due = guard.weightsDue(current);
+        boolean due = guard().weightsDue(current);
         GradientInspector.Measurement m = inspector.measure(loss, due);
         StepStats stats = StepStats.of(current, m.loss(), loss != null, m.gradNorms());
         if (m.inputColumns() != null) {
-            guard.inputColumns(inspector.describe().get(inspector.inputParameter()).name(), m.inputColumns());
+            guard().inputColumns(inspector.describe().get(inspector.inputParameter()).name(), m.inputColumns());
         }
         double[] pre = m.weightNorms();
         return decideAndAct(stats, () -> pre != null ? pre : inspector.weightNorms());

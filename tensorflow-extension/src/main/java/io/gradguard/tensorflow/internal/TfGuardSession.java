@@ -34,7 +34,6 @@ import org.tensorflow.types.TFloat64;
 public final class TfGuardSession extends GuardSession {
 
     private final GuardedGraph graph;
-    private final Guard guard;
     private boolean begun;
     private boolean warnedMismatch;
     private Session session;
@@ -75,7 +74,6 @@ public final class TfGuardSession extends GuardSession {
     public TfGuardSession(GuardedGraph graph, GuardConfig config, String attachment) {
         super(config, attachment);
         this.graph = graph;
-        this.guard = guard();
     }
 
     /** @return the guarded graph */
@@ -101,14 +99,14 @@ public final class TfGuardSession extends GuardSession {
      * @return the run in flight, or null when the guard is inactive
      */
     public synchronized Pending beforeRun(Session.Runner runner) {
-        if (steppedAside() || !guard.active()) {
+        if (steppedAside() || !guard().active()) {
             return null;
         }
         try {
             if (!begun) {
                 begin();
             }
-            StepPlan plan = guard.plan(steps());
+            StepPlan plan = guard().plan(steps());
             TFloat64 t = TFloat64.vectorOf(plan.toArray());
             // a runner used for several runs already has the guard's feed and fetch: replace the plan
             List<Object> inputs = list(INPUTS, runner);
@@ -151,7 +149,7 @@ public final class TfGuardSession extends GuardSession {
         extra.put("optimizer", graph.optimizerName());
         extra.put("optimizer_state_variables", graph.stateNames().size());
         extra.put("loss_known", graph.lossKnown());
-        guard.begin(new RunInfo("TensorFlow Java / TensorFlow " + TensorFlow.version() + " (graph mode)",
+        guard().begin(new RunInfo("TensorFlow Java / TensorFlow " + TensorFlow.version() + " (graph mode)",
                 "session default", attachment(), params, extra));
     }
 
@@ -231,12 +229,12 @@ public final class TfGuardSession extends GuardSession {
         mismatches++;
         if (!warnedMismatch) {
             warnedMismatch = true;
-            guard.warning(s, "the graph did " + graphAction + (graphAction == Action.CLIP ? " x" + coef : "")
+            guard().warning(s, "the graph did " + graphAction + (graphAction == Action.CLIP ? " x" + coef : "")
                     + (snapped ? " with a snapshot" : "") + " but the guard decided " + d.action()
                     + (d.snapshot() ? " with a snapshot" : "") + "; please report this");
         }
         if (snapped != d.snapshot()) {
-            guard.disableRollback("the in-graph snapshot and the guard disagree about which step it holds");
+            guard().disableRollback("the in-graph snapshot and the guard disagree about which step it holds");
         }
     }
 
