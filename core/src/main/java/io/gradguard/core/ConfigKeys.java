@@ -58,6 +58,8 @@ public final class ConfigKeys {
     public static final String COLLAPSE_DROP = "collapse.drop";
     /** See {@link GuardConfig#collapseQuiet()}. */
     public static final String COLLAPSE_QUIET = "collapse.quiet";
+    /** See {@link GuardConfig#deadShare()}. */
+    public static final String DEAD_SHARE = "dead.share";
     /** See {@link GuardConfig#foldRate()}. */
     public static final String FOLD_RATE = "fold.rate";
     /** See {@link GuardConfig#stallSteps()}. */

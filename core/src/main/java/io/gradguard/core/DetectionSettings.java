@@ -23,10 +23,11 @@ import java.util.List;
  * @param regressRatio see {@link GuardConfig#regressRatio()}
  * @param collapseDrop see {@link GuardConfig#collapseDrop()}
  * @param collapseQuiet see {@link GuardConfig#collapseQuiet()}
+ * @param deadShare see {@link GuardConfig#deadShare()}
  */
 record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, int spikeWarmup, double lossZ,
         double lossRatio, int lossPatience, double skipRatio, int skipMax, int nonfiniteMax, int growthSteps,
-        double riseRatio, double regressRatio, double collapseDrop, double collapseQuiet) {
+        double riseRatio, double regressRatio, double collapseDrop, double collapseQuiet, double deadShare) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final double DEFAULT_SPIKE_Z = 6.0;
@@ -44,6 +45,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
     static final double DEFAULT_REGRESS_RATIO = 2.5;
     static final double DEFAULT_COLLAPSE_DROP = 30.0;
     static final double DEFAULT_COLLAPSE_QUIET = 300.0;
+    static final double DEFAULT_DEAD_SHARE = 0.9;
 
     static final ConfigKey SPIKE_Z = ConfigKey.real(ConfigKeys.SPIKE_Z, NumberRange.POSITIVE, DEFAULT_SPIKE_Z,
             "z threshold of the gradient-norm spike detector (in log-norm standard deviations)",
@@ -96,11 +98,15 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
                     + " level in the first steps, with a loss that stopped improving for 20 steps, is a collapse"
                     + " (then: rollback); 0 turns that half of the rule off",
             GuardConfig.Builder::collapseQuiet, GuardConfig::collapseQuiet);
+    static final ConfigKey DEAD_SHARE = ConfigKey.real(ConfigKeys.DEAD_SHARE, NumberRange.OFF_OR_SHARE,
+            DEFAULT_DEAD_SHARE, "when the parameters whose gradients fell to zero hold this share of the weights for"
+                    + " 20 steps, and the loss is not solved, the run collapsed (then: rollback); 0 turns the rule off",
+            GuardConfig.Builder::deadShare, GuardConfig::deadShare);
 
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
     static final List<ConfigKey> KEYS = List.of(SPIKE_Z, SPIKE_RATIO, SPIKE_ALPHA, SPIKE_WARMUP, LOSS_Z,
             LOSS_RATIO, LOSS_PATIENCE, SKIP_RATIO, SKIP_MAX, NONFINITE_MAX, GROWTH_STEPS, RISE_RATIO,
-            REGRESS_RATIO, COLLAPSE_DROP, COLLAPSE_QUIET);
+            REGRESS_RATIO, COLLAPSE_DROP, COLLAPSE_QUIET, DEAD_SHARE);
 
     /**
      * The setters of these keys, inherited by {@link GuardConfig.Builder}. Each checks its own argument and
@@ -124,6 +130,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
         private double regressRatio = DEFAULT_REGRESS_RATIO;
         private double collapseDrop = DEFAULT_COLLAPSE_DROP;
         private double collapseQuiet = DEFAULT_COLLAPSE_QUIET;
+        private double deadShare = DEFAULT_DEAD_SHARE;
 
         Setters() {}
 
@@ -144,6 +151,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             regressRatio = d.regressRatio;
             collapseDrop = d.collapseDrop;
             collapseQuiet = d.collapseQuiet;
+            deadShare = d.deadShare;
         }
 
         /**
@@ -282,6 +290,15 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
         }
 
         /**
+         * @param v {@link GuardConfig#deadShare()}, 0 (off) or in (0, 1]
+         * @return this builder
+         */
+        public GuardConfig.Builder deadShare(double v) {
+            deadShare = DEAD_SHARE.check(v, source);
+            return self();
+        }
+
+        /**
          * @return the settings
          * @throws InvalidConfigException when skip.ratio is not above spike.ratio
          */
@@ -293,7 +310,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             }
             return new DetectionSettings(spikeZ, spikeRatio, spikeAlpha, spikeWarmup, lossZ, lossRatio,
                     lossPatience, skipRatio, skipMax, nonfiniteMax, growthSteps, riseRatio, regressRatio,
-                    collapseDrop, collapseQuiet);
+                    collapseDrop, collapseQuiet, deadShare);
         }
     }
 }

@@ -182,7 +182,7 @@ public final class Guard implements AutoCloseable {
      * @param info the run
      */
     public void begin(RunInfo info) {
-        ladder.names = info.parameterNames();
+        ladder.begin(info);
         if (active()) {
             recorder.begin(info, config);
         }

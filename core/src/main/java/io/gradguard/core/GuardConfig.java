@@ -55,6 +55,8 @@ public final class GuardConfig {
     public static final double DEFAULT_COLLAPSE_DROP = DetectionSettings.DEFAULT_COLLAPSE_DROP;
     /** Default of {@link #collapseQuiet()}. */
     public static final double DEFAULT_COLLAPSE_QUIET = DetectionSettings.DEFAULT_COLLAPSE_QUIET;
+    /** Default of {@link #deadShare()}. */
+    public static final double DEFAULT_DEAD_SHARE = DetectionSettings.DEFAULT_DEAD_SHARE;
     /** Default of {@link #foldRate()}. */
     public static final double DEFAULT_FOLD_RATE = RecoverySettings.DEFAULT_FOLD_RATE;
     /** Default of {@link #stallSteps()}. */
@@ -213,6 +215,11 @@ public final class GuardConfig {
     /** @return without a prior sign of trouble, a gradient norm this many times below its level in the first steps, with a stalled loss, is a collapse; 0 turns that half of the rule off */
     public double collapseQuiet() {
         return detection.collapseQuiet();
+    }
+
+    /** @return when the parameters whose gradients fell to zero (at most 1e-4 of their level in the first 10 steps) hold this share of the weights for 20 steps, and the loss is not solved, the run collapsed (then: rollback with a cut); 0 turns the rule off */
+    public double deadShare() {
+        return detection.deadShare();
     }
 
     /** @return when this share of the last 50 applied steps was clipped, the learning-rate scale is cut (rollback.cut) instead of clipping on; 0 turns it off */

@@ -4,6 +4,7 @@ import io.gradguard.core.clip.FixedClipThreshold;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.rule.CollapseRule;
+import io.gradguard.core.rule.DeadGradientsRule;
 import io.gradguard.core.rule.LossRegressionRule;
 import io.gradguard.core.rule.LossRiseRule;
 import io.gradguard.core.rule.StepView;
@@ -30,6 +31,7 @@ final class Ladder {
     private final FixedClipThreshold fixedClip;
     private final LossRiseRule lossRise;
     private final CollapseRule collapse;
+    private final DeadGradientsRule dead;
     /** The ladder's rules above the in-step rungs, in order: the first that finds trouble wins. */
     private final List<TroubleRule> rules;
     final Detectors detectors;
@@ -49,14 +51,26 @@ final class Ladder {
         this.fixedClip = config.clipNorm().isPresent() ? new FixedClipThreshold(config.clipNorm().getAsDouble()) : null;
         this.lossRise = new LossRiseRule(config.riseRatio());
         this.collapse = new CollapseRule(config.collapseDrop(), config.collapseQuiet(), lossRise);
+        this.dead = new DeadGradientsRule(config.deadShare());
         this.rules = List.of(StreakRules.corruptedWeights(), StreakRules.nonFinite(config.nonfiniteMax()),
                 StreakRules.outliers(config.skipMax()), StreakRules.lossSpikes(config.lossPatience()), lossRise,
-                new LossRegressionRule(config.regressRatio()), StreakRules.growth(config.growthSteps()), collapse);
+                new LossRegressionRule(config.regressRatio()), StreakRules.growth(config.growthSteps()), collapse, dead);
+    }
+
+    /**
+     * The run's parameters.
+     *
+     * @param info the run
+     */
+    void begin(RunInfo info) {
+        names = info.parameterNames();
+        dead.sizes(info.parameters().stream().mapToLong(RunInfo.Parameter::size).toArray());
     }
 
     /** The set of trainable parameters changed: the statistics that depend on it start again. */
     void parametersChanged(List<String> now) {
         names = List.copyOf(now);
+        dead.sizes(null);
         detectors.restartNorms();
         healthyStreak = 0;
     }
@@ -79,7 +93,7 @@ final class Ladder {
                         && norm > normDetector.typical() * config.spikeRatio());
         StepView view = new StepView(s.step(), s.loss(), s.lossKnown(), norm, finite, o.action(), o.clipCoef(),
                 config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, recovery.schedule.scale(),
-                !finite && lastUpdateHealthy && nonFiniteWeights(weights));
+                !finite && lastUpdateHealthy && nonFiniteWeights(weights), s.paramGradNorms());
         String reason = observe(s, view, o, outlier);
         if (config.policy().acts()) {
             for (TroubleRule rule : rules) {
@@ -266,7 +280,7 @@ final class Ladder {
         double clip = acts ? clipThreshold() : inf;
         // decide() counts this step into the streak before it asks; a loss above where the run started is
         // trouble, never a state to snapshot
-        boolean snapshot = snapshotDue(step) && !(auto && collapse.suspected());
+        boolean snapshot = snapshotDue(step) && !(auto && (collapse.suspected() || dead.suspected()));
         double lossAbove = Math.min(lossDetector.threshold(), auto ? lossRise.threshold() : inf);
         return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(), lossAbove,
                 acts, acts && recovery.skipRemaining > 0, snapshot, recovery.schedule.scale());

@@ -40,6 +40,7 @@ class ConfigKeysTest {
         OTHER_VALUES.put("regress.ratio", "4.0");
         OTHER_VALUES.put("collapse.drop", "0.0");
         OTHER_VALUES.put("collapse.quiet", "100.0");
+        OTHER_VALUES.put("dead.share", "0.5");
         OTHER_VALUES.put("snapshot.every", "25");
         OTHER_VALUES.put("rollback.cut", "0.5");
         OTHER_VALUES.put("rollback.max", "3");

@@ -148,4 +148,28 @@ class FamilyRescueTest {
         assertThat(guarded.summary().lrScale()).isLessThan(noStall.summary().lrScale());
         assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.5f * reference);
     }
+
+    @Test
+    void aNetworkThatDiedSilentlyInItsFirstStepsIsRolledBackAndCut() {
+        // 7-layer ReLU MLP, AdamW at 7.8x its oracle rate with warm-up and cosine, 5 classes: no NaN, no spike the
+        // statistics could see, no rising loss; the first updates kill every ReLU unit and the output bias alone
+        // learns the class mean. Only the gradients show it: all but the last layer's are exactly zero
+        GeneratedScenario g = setup(1016, 0.016f);
+        float reference = Train.bare(g, Variant.REFERENCE);
+        float unguarded = Train.bare(g, Variant.EXPLODING);
+        assertThat(unguarded).as("unguarded collapses, finite").isFinite();
+        assertThat(unguarded).as("at the constant predictor's %s", g.constantLoss()).isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
+
+        Train.Result off = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set("dead.share", "0", "test").build(),
+                dir.resolve("dead-off.jsonl"));
+        assertThat(off.evalLoss()).as("without the rule the guard sees nothing").isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("dead.jsonl"));
+        assertThat(Train.events(guarded.lines(), "collapse").stream().map(e -> e.path("detail").asText()))
+                .anySatisfy(d -> assertThat(d).contains("have been zero"));
+        assertThat(Train.events(guarded.lines(), "rollback")).isNotEmpty();
+        assertThat(guarded.summary().lrScale()).isLessThan(1.0);
+        assertThat(guarded.evalLoss()).isLessThan((float) (0.8 * g.constantLoss()));
+        assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.6f * reference);
+    }
 }

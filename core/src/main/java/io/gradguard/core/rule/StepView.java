@@ -22,10 +22,11 @@ import io.gradguard.core.Action;
  * @param weightsCorrupted the step is non-finite, the update before it was a healthy one, and the parameters
  *     themselves are now non-finite: they were corrupted between the steps, not by an update (a healthy update
  *     of finite gradients cannot make a weight NaN or infinite)
+ * @param paramNorms the gradient norm of each parameter (may be null when the adapter measured none)
  */
 public record StepView(long step, double loss, boolean lossKnown, double norm, boolean finite, Action action,
         double clipCoef, boolean outlier, boolean normSpike, boolean lossSpike, int skipsInARow, double lrScale,
-        boolean weightsCorrupted) {
+        boolean weightsCorrupted, double[] paramNorms) {
 
     /** @return true when the step's update is clipped because its norm is a spike */
     public boolean clippedSpike() {

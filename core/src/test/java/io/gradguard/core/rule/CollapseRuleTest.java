@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class CollapseRuleTest {
 
     private static StepView step(long t, double loss, double norm) {
-        return new StepView(t, loss, true, norm, true, Action.STEP, 1.0, false, false, false, 0, 1.0, false);
+        return new StepView(t, loss, true, norm, true, Action.STEP, 1.0, false, false, false, 0, 1.0, false, null);
     }
 
     private static long feed(CollapseRule r, double[] loss, double[] norm) {

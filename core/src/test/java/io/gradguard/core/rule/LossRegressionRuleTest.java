@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class LossRegressionRuleTest {
 
     private static StepView step(long t, double loss) {
-        return new StepView(t, loss, true, 1.0, true, Action.STEP, 1.0, false, false, false, 0, 1.0, false);
+        return new StepView(t, loss, true, 1.0, true, Action.STEP, 1.0, false, false, false, 0, 1.0, false, null);
     }
 
     @Test
@@ -55,8 +55,8 @@ class LossRegressionRuleTest {
             r.check(step(t, 1.0));
         }
         for (int t = 20; t < 100; t++) {
-            assertThat(r.check(new StepView(t, 1e6, true, 1.0, true, Action.SKIP, 0, true, false, false, 0, 1.0, false))).isNull();
-            assertThat(r.check(new StepView(t, Double.NaN, false, 1.0, true, Action.STEP, 1, false, false, false, 0, 1.0, false))).isNull();
+            assertThat(r.check(new StepView(t, 1e6, true, 1.0, true, Action.SKIP, 0, true, false, false, 0, 1.0, false, null))).isNull();
+            assertThat(r.check(new StepView(t, Double.NaN, false, 1.0, true, Action.STEP, 1, false, false, false, 0, 1.0, false, null))).isNull();
         }
     }
 }

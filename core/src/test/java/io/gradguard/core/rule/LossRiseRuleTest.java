@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LossRiseRuleTest {
 
     private static StepView step(long t, double loss, Action action) {
-        return new StepView(t, loss, true, 1.0, Double.isFinite(loss), action, 1.0, false, false, false, 0, 1.0, false);
+        return new StepView(t, loss, true, 1.0, Double.isFinite(loss), action, 1.0, false, false, false, 0, 1.0, false, null);
     }
 
     private static StepView step(long t, double loss) {
