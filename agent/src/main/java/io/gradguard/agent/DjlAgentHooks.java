@@ -116,7 +116,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
                 h.pendingHalt = new GradGuardDivergedException(h.session.steps() - 1, d.reason(), h.session.guard().diagnosis());
                 return true;
             }
-            h.session.applyDirect(d);
+            h.session.carryOut(d, false);
             return !d.applies();
         } catch (GradGuardDivergedException e) {
             if (h != null) {

@@ -104,7 +104,7 @@ public final class DjlGuard implements AutoCloseable {
         try {
             session.prepare(trainer, true);
             d = session.inspect(trainer, loss);
-            session.applyDirect(d);
+            session.carryOut(d, false);
         } catch (GradGuardDivergedException halt) {
             throw halt;
         } catch (RuntimeException e) {

@@ -20,14 +20,6 @@ public class GradGuardDivergedException extends TrainingDivergedException implem
     /**
      * @param step the step at which the run was halted
      * @param reason what went wrong and what to change
-     */
-    public GradGuardDivergedException(long step, String reason) {
-        this(step, reason, null);
-    }
-
-    /**
-     * @param step the step at which the run was halted
-     * @param reason what went wrong and what to change
      * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
      */
     public GradGuardDivergedException(long step, String reason, RunDiagnosis diagnosis) {

@@ -93,7 +93,7 @@ public class GradGuardListener extends TrainingListenerAdapter implements AutoCl
         try {
             loss = batchLoss(trainer, batchData);
             Decision d = session.inspect(trainer, loss, batchData);
-            session.armForStep(d);
+            session.carryOut(d, true);
         } catch (GradGuardDivergedException halt) {
             throw halt;
         } catch (RuntimeException e) {

@@ -17,14 +17,6 @@ public class GradGuardDivergedException extends IllegalStateException implements
     /**
      * @param step the step at which the run was halted
      * @param reason what went wrong and what to change
-     */
-    public GradGuardDivergedException(long step, String reason) {
-        this(step, reason, null);
-    }
-
-    /**
-     * @param step the step at which the run was halted
-     * @param reason what went wrong and what to change
      * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
      */
     public GradGuardDivergedException(long step, String reason, RunDiagnosis diagnosis) {

@@ -327,57 +327,46 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
 
 
     /**
-     * Carries out a decision for a step that someone else will run ({@code EasyTrain} calls
-     * {@code trainer.step()} after the listeners): arms the gate, or acts on the gradients directly
-     * when the gate could not be installed.
+     * Carries out a decision: the one place where this adapter clips, skips or halts (the rollback's restore is
+     * done by the shared {@link #decideAndAct} before this). A clip is armed on the gate when there is one, so that
+     * it is folded into the optimizer's update, and applied to the gradients otherwise. A skip (or the step of a
+     * rollback) blocks the update on the gate when the update runs after this call whatever the guard says
+     * ({@code EasyTrain} calls {@code trainer.step()} after the listeners); otherwise it zeroes the gradients, and a
+     * caller that decides itself whether to run the update (the loop guard, the agent) does not run it.
      *
      * @param d the decision
+     * @param updateFollows true when the update runs after this call in any case (the listener)
      * @throws GradGuardDivergedException for ABORT
      */
-    public void armForStep(Decision d) {
-        if (d.action() == Action.ABORT) {
-            throw halt(d);
-        }
-        if (gate != null) {
-            gate.arm(d.applies() ? d.clipCoef() : 0.0);
-            return;
-        }
-        if (!d.applies() && !warnedDirectSkip) {
-            warnedDirectSkip = true;
-            warnOnce("could not gate Trainer.step(): skipped steps zero the gradients, but the optimizer still"
-                    + " runs on them (momentum and Adam moments decay one step)");
-        }
-        applyDirect(d);
-    }
-
-    /**
-     * Carries out a decision for a caller that then decides itself whether to run the update (the loop
-     * guard, the agent): a clip is armed on the gate when there is one (so it is folded into the
-     * optimizer's update) and applied to the gradients otherwise; a skip zeroes the gradients, and the
-     * caller does not run the update.
-     *
-     * @param d the decision
-     * @throws GradGuardDivergedException for ABORT
-     */
-    public void applyDirect(Decision d) {
-        if (gate != null) {
-            gate.arm(1.0);
-        }
+    public void carryOut(Decision d, boolean updateFollows) {
         switch (d.action()) {
-            case STEP -> { }
-            case CLIP -> {
+            case ABORT -> throw halt(d);
+            case STEP, CLIP -> {
+                double coef = d.action() == Action.CLIP ? d.clipCoef() : 1.0;
                 if (gate != null) {
-                    gate.arm(d.clipCoef());
-                } else {
-                    inspector.forEachGradient(g -> actuator.scale(g, d.clipCoef()));
+                    gate.arm(coef);
+                } else if (coef < 1.0) {
+                    inspector.forEachGradient(g -> actuator.scale(g, coef));
                 }
             }
-            case SKIP, ROLLBACK -> inspector.forEachGradient(actuator::zero);
-            case ABORT -> throw halt(d);
+            case SKIP, ROLLBACK -> {
+                if (gate != null && updateFollows) {
+                    gate.arm(0.0);
+                    return;
+                }
+                if (gate != null) {
+                    gate.arm(1.0);
+                } else if (updateFollows && !warnedDirectSkip) {
+                    warnedDirectSkip = true;
+                    warnOnce("could not gate Trainer.step(): skipped steps zero the gradients, but the optimizer still"
+                            + " runs on them (momentum and Adam moments decay one step)");
+                }
+                inspector.forEachGradient(actuator::zero);
+            }
         }
     }
 
-    /** Marks the end of an update run after {@link #applyDirect}: the gate passes updates through again. */
+    /** Marks the end of an update run after {@link #carryOut}: the gate passes updates through again. */
     public void stepDone() {
         if (gate != null) {
             gate.stepDone();

@@ -29,7 +29,7 @@ class HostReadsTest {
             session.prepare(t, true);
             run.trainByHand(t, (tr, loss) -> {
                 Decision d = session.inspect(tr, loss);
-                session.applyDirect(d);
+                session.carryOut(d, false);
                 if (d.action() != Action.STEP) {
                     acted.incrementAndGet();
                 }

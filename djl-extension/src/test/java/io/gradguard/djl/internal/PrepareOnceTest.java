@@ -65,7 +65,7 @@ class PrepareOnceTest {
                     try (GradientCollector gc = t.newGradientCollector()) {
                         NDArray loss = t.getLoss().evaluate(new NDList(y), t.forward(new NDList(x)));
                         gc.backward(loss);
-                        session.applyDirect(session.inspect(t, loss));
+                        session.carryOut(session.inspect(t, loss), false);
                     }
                     t.step();
                     session.stepDone();
