@@ -260,7 +260,8 @@ public final class DoctorBenchmark {
         sb.append("Machine: ").append(machine).append(". Date: ").append(LocalDate.now()).append(". Engines: ")
                 .append(Engines.describe()).append(". ").append(Engines.reproducibility()).append('\n');
         sb.append("Command: `./mvnw -q -B install -DskipTests && ./mvnw -q -B -pl benchmarks exec:exec"
-                + " -Dbench.main=io.gradguard.benchmarks.DoctorBenchmark -Dbench.args=RESULTS.md`\n\n");
+                + " -Dbench.main=io.gradguard.benchmarks.DoctorBenchmark "
+                + (split.equals("tuning") ? "\"-Dbench.args=--split=tuning RESULTS.md\"" : "-Dbench.args=RESULTS.md") + "`\n\n");
         sb.append("Each zoo row's exploding variant: the model as it is, GradGuard `auto` alone, and the doctor's"
                 + " prescription (its fixed block at its learning rate), each trained for the scenario's planned steps,"
                 + " as a ratio to the best known fix (the scenario's tuned reference) trained the same way. The doctor's"
