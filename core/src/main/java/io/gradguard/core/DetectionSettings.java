@@ -43,7 +43,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
     static final int DEFAULT_GROWTH_STEPS = 20;
     static final double DEFAULT_RISE_RATIO = 2.5;
     static final double DEFAULT_REGRESS_RATIO = 2.5;
-    static final double DEFAULT_COLLAPSE_DROP = 30.0;
+    static final double DEFAULT_COLLAPSE_DROP = 10.0;
     static final double DEFAULT_COLLAPSE_QUIET = 300.0;
     static final double DEFAULT_DEAD_SHARE = 0.9;
 

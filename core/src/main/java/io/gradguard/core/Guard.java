@@ -33,7 +33,8 @@ import java.util.function.Supplier;
  * row; the loss at {@code rise.ratio} times the run's first loss (from step 1, no statistics needed); the
  * smoothed loss at {@code regress.ratio} times the best it reached;
  * {@code growth.steps} clipped spikes in a row; a collapse after trouble (gradients {@code collapse.drop}
- * times below their early level and a loss that stopped improving). Trouble rolls the run back to the last
+ * times below their early level and a loss that stopped improving); the gradients of {@code dead.share} of the
+ * weights at zero for 20 steps (a network its first updates killed). Trouble rolls the run back to the last
  * healthy snapshot. Persistent clipping ({@code fold.rate} of 50 steps) lowers the learning rate instead.
  *
  * <p>A rollback restores the last healthy snapshot, cuts the learning-rate scale and re-warms it (see

@@ -25,7 +25,7 @@ class GuardConfigTest {
     @Test
     void toStringListsEveryKeySorted() {
         String s = GuardConfig.custom().clipNorm(2.5).build().toString();
-        assertThat(s).startsWith("GuardConfig{clip.norm=2.5, collapse.drop=30.0, collapse.quiet=300.0, dead.share=0.9, fold.rate=0.3, growth.steps=20");
+        assertThat(s).startsWith("GuardConfig{clip.norm=2.5, collapse.drop=10.0, collapse.quiet=300.0, dead.share=0.9, fold.rate=0.3, growth.steps=20");
         assertThat(s).contains("policy=auto").contains("spike.z=6.0").contains("snapshot.location=device");
     }
 
