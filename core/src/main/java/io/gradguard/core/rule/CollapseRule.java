@@ -37,10 +37,9 @@ public final class CollapseRule implements TroubleRule {
     private final LossRiseRule rise;
     private final double[] norms = new double[WINDOW];
     private final double[] losses = new double[WINDOW + 1];
-    private double firstLoss = Double.NaN;
     private int seen;
     private double early;
-    private double ema = Double.NaN;
+    private final SmoothedLoss loss = new SmoothedLoss();
     private boolean trouble;
 
     /**
@@ -67,7 +66,7 @@ public final class CollapseRule implements TroubleRule {
      */
     public boolean suspected() {
         return drop > 0 && seen >= EARLY + 1 && (trouble || quiet > 0) && median() <= early / (trouble ? drop : quiet)
-                && !(ema < (trouble ? TROUBLE_LOSS : SILENT_LOSS) * firstLoss);
+                && !(loss.value() < (trouble ? TROUBLE_LOSS : SILENT_LOSS) * loss.first());
     }
 
     @Override
@@ -87,11 +86,10 @@ public final class CollapseRule implements TroubleRule {
         }
         norms[seen % WINDOW] = v.norm();
         if (v.lossKnown()) {
-            ema = Double.isNaN(ema) ? v.loss() : 0.9 * ema + 0.1 * v.loss();
-            if (Double.isNaN(firstLoss)) {
-                firstLoss = v.loss();
-            }
+            loss.add(v.loss());
         }
+        double ema = loss.value();
+        double firstLoss = loss.first();
         losses[seen % (WINDOW + 1)] = ema;
         seen++;
         if (seen < EARLY + WINDOW) {
@@ -122,7 +120,7 @@ public final class CollapseRule implements TroubleRule {
     private void reset() {
         seen = 0;
         early = 0;
-        ema = Double.NaN;
+        loss.restart();
         Arrays.fill(norms, 0);
         Arrays.fill(losses, 0);
     }

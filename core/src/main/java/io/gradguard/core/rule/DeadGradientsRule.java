@@ -1,5 +1,6 @@
 package io.gradguard.core.rule;
 
+import io.gradguard.core.Action;
 import io.gradguard.core.event.EventKind;
 import java.util.Locale;
 
@@ -21,7 +22,7 @@ import java.util.Locale;
  */
 public final class DeadGradientsRule implements TroubleRule {
 
-    /** Applied steps at the start of an episode whose largest gradient norm is each parameter's reference. */
+    /** Applied steps at the start of the run whose largest gradient norm is each parameter's reference. */
     public static final int EARLY = 10;
     /** Applied steps in a row the dead share must last. */
     public static final int WINDOW = 20;
@@ -37,10 +38,8 @@ public final class DeadGradientsRule implements TroubleRule {
     private double[] early;
     private int seen;
     private int inARow;
-    private double lastShare;
     private double dyingShare;
-    private double firstLoss = Double.NaN;
-    private double ema = Double.NaN;
+    private final SmoothedLoss loss = new SmoothedLoss();
 
     /**
      * @param share the share of the weights (by element count) whose gradients must be dead; 0 turns the rule off
@@ -78,7 +77,7 @@ public final class DeadGradientsRule implements TroubleRule {
     @Override
     public Trouble check(StepView v) {
         double[] g = v.paramNorms();
-        if (share <= 0 || g == null || !v.finite() || v.action() == io.gradguard.core.Action.SKIP) {
+        if (share <= 0 || g == null || !v.finite() || v.action() == Action.SKIP) {
             return null;
         }
         if (early == null || early.length != g.length) {
@@ -86,10 +85,7 @@ public final class DeadGradientsRule implements TroubleRule {
             seen = 0;
         }
         if (v.lossKnown()) {
-            ema = Double.isNaN(ema) ? v.loss() : 0.9 * ema + 0.1 * v.loss();
-            if (Double.isNaN(firstLoss)) {
-                firstLoss = v.loss();
-            }
+            loss.add(v.loss());
         }
         seen++;
         if (seen <= EARLY) {
@@ -98,6 +94,7 @@ public final class DeadGradientsRule implements TroubleRule {
             }
             return null;
         }
+        boolean bySize = sizes != null && sizes.length == g.length;
         double dead = 0;
         double dying = 0;
         double all = 0;
@@ -105,7 +102,7 @@ public final class DeadGradientsRule implements TroubleRule {
             if (!(early[i] > 0)) {
                 continue;
             }
-            double w = sizes != null && sizes.length == g.length ? sizes[i] : 1;
+            double w = bySize ? sizes[i] : 1;
             all += w;
             if (g[i] <= DEAD * early[i]) {
                 dead += w;
@@ -114,14 +111,14 @@ public final class DeadGradientsRule implements TroubleRule {
                 dying += w;
             }
         }
-        lastShare = all > 0 ? dead / all : 0;
+        double deadShare = all > 0 ? dead / all : 0;
         dyingShare = all > 0 ? dying / all : 0;
-        boolean solved = !Double.isNaN(firstLoss) && firstLoss > 0 && ema < SOLVED * firstLoss;
-        inARow = lastShare >= share && !solved ? inARow + 1 : 0;
+        boolean solved = loss.first() > 0 && loss.value() < SOLVED * loss.first();
+        inARow = deadShare >= share && !solved ? inARow + 1 : 0;
         if (inARow >= WINDOW) {
             String why = String.format(Locale.ROOT, "the gradients of %.0f%% of the weights have been zero for %d steps"
                     + " (the units feeding them died) and the loss stays at %.4g: the run collapsed to a prediction"
-                    + " that no longer depends on the input", 100 * lastShare, WINDOW, ema);
+                    + " that no longer depends on the input", 100 * deadShare, WINDOW, loss.value());
             inARow = 0;
             return new Trouble(name(), EventKind.COLLAPSE, why, false);
         }
@@ -130,9 +127,8 @@ public final class DeadGradientsRule implements TroubleRule {
 
     private void restart() {
         inARow = 0;
-        lastShare = 0;
         dyingShare = 0;
-        ema = Double.NaN;
+        loss.restart();
     }
 
     @Override
