@@ -1,18 +1,17 @@
 package io.gradguard.tensorflow;
 
-import io.gradguard.core.GuardHalt;
+import io.gradguard.core.GuardHaltException;
 import io.gradguard.core.diagnose.RunDiagnosis;
 
 /**
  * Thrown when GradGuard gives up on a TensorFlow run it cannot save. Its message is the diagnosis: what
  * exploded where, and what to change. Before it is thrown, the variables and optimizer state are put
- * back to the last healthy snapshot (when there is one), so the model in the session is usable.
+ * back to the last healthy snapshot (when there is one), so the model in the session is usable. It is an
+ * {@link IllegalStateException} and a {@link io.gradguard.core.GuardHalt}.
  */
-public class GradGuardDivergedException extends IllegalStateException implements GuardHalt {
+public class GradGuardDivergedException extends GuardHaltException {
 
     private static final long serialVersionUID = 1L;
-
-    private final Details details;
 
     /**
      * @param step the step at which the run was halted
@@ -20,16 +19,6 @@ public class GradGuardDivergedException extends IllegalStateException implements
      * @param diagnosis the guard's diagnosis of the run (appended to the message), or null
      */
     public GradGuardDivergedException(long step, String reason, RunDiagnosis diagnosis) {
-        this(new Details(step, reason, diagnosis));
-    }
-
-    private GradGuardDivergedException(Details details) {
-        super(details.message());
-        this.details = details;
-    }
-
-    @Override
-    public Details details() {
-        return details;
+        super(step, reason, diagnosis);
     }
 }
