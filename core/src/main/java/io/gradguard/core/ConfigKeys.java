@@ -54,6 +54,8 @@ public final class ConfigKeys {
     public static final String RECOVERY_CLIP = "recovery.clip";
     /** See {@link GuardConfig#regressRatio()}. */
     public static final String REGRESS_RATIO = "regress.ratio";
+    /** See {@link GuardConfig#slideRatio()}. */
+    public static final String SLIDE_RATIO = "slide.ratio";
     /** See {@link GuardConfig#collapseDrop()}. */
     public static final String COLLAPSE_DROP = "collapse.drop";
     /** See {@link GuardConfig#collapseQuiet()}. */

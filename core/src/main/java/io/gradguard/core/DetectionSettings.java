@@ -21,13 +21,14 @@ import java.util.List;
  * @param growthSteps see {@link GuardConfig#growthSteps()}
  * @param riseRatio see {@link GuardConfig#riseRatio()}
  * @param regressRatio see {@link GuardConfig#regressRatio()}
+ * @param slideRatio see {@link GuardConfig#slideRatio()}
  * @param collapseDrop see {@link GuardConfig#collapseDrop()}
  * @param collapseQuiet see {@link GuardConfig#collapseQuiet()}
  * @param deadShare see {@link GuardConfig#deadShare()}
  */
 record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, int spikeWarmup, double lossZ,
         double lossRatio, int lossPatience, double skipRatio, int skipMax, int nonfiniteMax, int growthSteps,
-        double riseRatio, double regressRatio, double collapseDrop, double collapseQuiet, double deadShare) {
+        double riseRatio, double regressRatio, double slideRatio, double collapseDrop, double collapseQuiet, double deadShare) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final double DEFAULT_SPIKE_Z = 6.0;
@@ -43,6 +44,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
     static final int DEFAULT_GROWTH_STEPS = 20;
     static final double DEFAULT_RISE_RATIO = 2.5;
     static final double DEFAULT_REGRESS_RATIO = 2.5;
+    static final double DEFAULT_SLIDE_RATIO = 1.4;
     static final double DEFAULT_COLLAPSE_DROP = 10.0;
     static final double DEFAULT_COLLAPSE_QUIET = 300.0;
     static final double DEFAULT_DEAD_SHARE = 0.9;
@@ -88,6 +90,11 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             DEFAULT_REGRESS_RATIO, "a smoothed loss this many times the best smoothed loss the run reached (floored"
                     + " at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off",
             GuardConfig.Builder::regressRatio, GuardConfig::regressRatio);
+    static final ConfigKey SLIDE_RATIO = ConfigKey.real(ConfigKeys.SLIDE_RATIO, NumberRange.OFF_OR_ABOVE_ONE,
+            DEFAULT_SLIDE_RATIO, "a smoothed loss that stays above this many times the lowest smoothed loss of the"
+                    + " last 500 steps (and 6 of its standard deviations above it) for 50 applied steps in a row is"
+                    + " trouble (then: rollback); 0 turns the rule off",
+            GuardConfig.Builder::slideRatio, GuardConfig::slideRatio);
     static final ConfigKey COLLAPSE_DROP = ConfigKey.real(ConfigKeys.COLLAPSE_DROP, NumberRange.OFF_OR_ABOVE_ONE,
             DEFAULT_COLLAPSE_DROP, "after a sign of trouble, a gradient norm this many times below its level in the"
                     + " first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback);"
@@ -106,7 +113,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
     static final List<ConfigKey> KEYS = List.of(SPIKE_Z, SPIKE_RATIO, SPIKE_ALPHA, SPIKE_WARMUP, LOSS_Z,
             LOSS_RATIO, LOSS_PATIENCE, SKIP_RATIO, SKIP_MAX, NONFINITE_MAX, GROWTH_STEPS, RISE_RATIO,
-            REGRESS_RATIO, COLLAPSE_DROP, COLLAPSE_QUIET, DEAD_SHARE);
+            REGRESS_RATIO, SLIDE_RATIO, COLLAPSE_DROP, COLLAPSE_QUIET, DEAD_SHARE);
 
     /**
      * The setters of these keys, inherited by {@link GuardConfig.Builder}. Each checks its own argument and
@@ -128,6 +135,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
         private int growthSteps = DEFAULT_GROWTH_STEPS;
         private double riseRatio = DEFAULT_RISE_RATIO;
         private double regressRatio = DEFAULT_REGRESS_RATIO;
+        private double slideRatio = DEFAULT_SLIDE_RATIO;
         private double collapseDrop = DEFAULT_COLLAPSE_DROP;
         private double collapseQuiet = DEFAULT_COLLAPSE_QUIET;
         private double deadShare = DEFAULT_DEAD_SHARE;
@@ -149,6 +157,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             growthSteps = d.growthSteps;
             riseRatio = d.riseRatio;
             regressRatio = d.regressRatio;
+            slideRatio = d.slideRatio;
             collapseDrop = d.collapseDrop;
             collapseQuiet = d.collapseQuiet;
             deadShare = d.deadShare;
@@ -272,6 +281,15 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
         }
 
         /**
+         * @param v {@link GuardConfig#slideRatio()}, 0 (off) or > 1
+         * @return this builder
+         */
+        public GuardConfig.Builder slideRatio(double v) {
+            slideRatio = SLIDE_RATIO.check(v, source);
+            return self();
+        }
+
+        /**
          * @param v {@link GuardConfig#collapseDrop()}, 0 (off) or > 1
          * @return this builder
          */
@@ -310,7 +328,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             }
             return new DetectionSettings(spikeZ, spikeRatio, spikeAlpha, spikeWarmup, lossZ, lossRatio,
                     lossPatience, skipRatio, skipMax, nonfiniteMax, growthSteps, riseRatio, regressRatio,
-                    collapseDrop, collapseQuiet, deadShare);
+                    slideRatio, collapseDrop, collapseQuiet, deadShare);
         }
     }
 }

@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * <p>Above them, the {@link TroubleRule rules}, in order, each one signal: {@code nonfinite.max} non-finite
  * steps in a row; an outlier after {@code skip.max} skipped ones; {@code loss.patience} loss spikes in a
  * row; the loss at {@code rise.ratio} times the run's first loss (from step 1, no statistics needed); the
- * smoothed loss at {@code regress.ratio} times the best it reached;
+ * smoothed loss at {@code regress.ratio} times the best it reached; the smoothed loss above {@code slide.ratio}
+ * times the lowest of the last 500 steps for 50 steps in a row;
  * {@code growth.steps} clipped spikes in a row; a collapse after trouble (gradients {@code collapse.drop}
  * times below their early level and a loss that stopped improving); the gradients of {@code dead.share} of the
  * weights at zero for 20 steps (a network its first updates killed). Trouble rolls the run back to the last

@@ -51,6 +51,8 @@ public final class GuardConfig {
     public static final double DEFAULT_RECOVERY_CLIP = RecoverySettings.DEFAULT_RECOVERY_CLIP;
     /** Default of {@link #regressRatio()}. */
     public static final double DEFAULT_REGRESS_RATIO = DetectionSettings.DEFAULT_REGRESS_RATIO;
+    /** Default of {@link #slideRatio()}. */
+    public static final double DEFAULT_SLIDE_RATIO = DetectionSettings.DEFAULT_SLIDE_RATIO;
     /** Default of {@link #collapseDrop()}. */
     public static final double DEFAULT_COLLAPSE_DROP = DetectionSettings.DEFAULT_COLLAPSE_DROP;
     /** Default of {@link #collapseQuiet()}. */
@@ -205,6 +207,11 @@ public final class GuardConfig {
     /** @return a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off */
     public double regressRatio() {
         return detection.regressRatio();
+    }
+
+    /** @return a smoothed loss that stays above this many times the lowest smoothed loss of the last 500 applied steps (and at least 6 of its standard deviations above it) for 50 applied steps in a row is trouble (then: rollback with a cut); 0 turns the rule off */
+    public double slideRatio() {
+        return detection.slideRatio();
     }
 
     /** @return after a sign of trouble, a gradient norm this many times below its level in the first steps, with a loss that stopped improving for 20 steps, is a collapse (then: rollback); 0 turns the rule off */

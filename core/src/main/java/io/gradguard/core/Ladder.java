@@ -6,6 +6,7 @@ import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.rule.CollapseRule;
 import io.gradguard.core.rule.DeadGradientsRule;
 import io.gradguard.core.rule.LossRegressionRule;
+import io.gradguard.core.rule.LossSlideRule;
 import io.gradguard.core.rule.LossRiseRule;
 import io.gradguard.core.rule.StepView;
 import io.gradguard.core.rule.StreakRules;
@@ -54,7 +55,8 @@ final class Ladder {
         this.dead = new DeadGradientsRule(config.deadShare());
         this.rules = List.of(StreakRules.corruptedWeights(), StreakRules.nonFinite(config.nonfiniteMax()),
                 StreakRules.outliers(config.skipMax()), StreakRules.lossSpikes(config.lossPatience()), lossRise,
-                new LossRegressionRule(config.regressRatio()), StreakRules.growth(config.growthSteps()), collapse, dead);
+                new LossRegressionRule(config.regressRatio()), new LossSlideRule(config.slideRatio()),
+                StreakRules.growth(config.growthSteps()), collapse, dead);
     }
 
     /**

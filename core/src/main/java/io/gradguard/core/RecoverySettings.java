@@ -36,7 +36,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
     static final double DEFAULT_REWARM_TARGET = 0.4;
     static final double DEFAULT_LR_FLOOR = 0.001;
     static final double DEFAULT_FOLD_RATE = 0.3;
-    static final int DEFAULT_STALL_STEPS = 50;
+    static final int DEFAULT_STALL_STEPS = 25;
     /** Chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     static final double DEFAULT_RECOVERY_CLIP = 3.0;
 

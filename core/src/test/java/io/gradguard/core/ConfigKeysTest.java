@@ -38,6 +38,7 @@ class ConfigKeysTest {
         OTHER_VALUES.put("growth.steps", "10");
         OTHER_VALUES.put("rise.ratio", "0.0");
         OTHER_VALUES.put("regress.ratio", "4.0");
+        OTHER_VALUES.put("slide.ratio", "0.0");
         OTHER_VALUES.put("collapse.drop", "0.0");
         OTHER_VALUES.put("collapse.quiet", "100.0");
         OTHER_VALUES.put("dead.share", "0.5");

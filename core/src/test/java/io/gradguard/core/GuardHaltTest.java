@@ -41,4 +41,33 @@ class GuardHaltTest {
             assertThat(back.diagnosis()).isNull();
         }
     }
+
+    /** An engine's halt built on the base class, as TensorFlow Java's is. */
+    private static final class EngineHalt extends GuardHaltException {
+        private static final long serialVersionUID = 1L;
+
+        EngineHalt(long step, String reason, RunDiagnosis diagnosis) {
+            super(step, reason, diagnosis);
+        }
+    }
+
+    @Test
+    void theBaseExceptionCarriesTheDetailsAsItsMessageAndAcrossSerialization() throws Exception {
+        RunDiagnosis diagnosis = new RunDiagnosis(12, true, List.of());
+        EngineHalt halt = new EngineHalt(11, "3 consecutive non-finite steps", diagnosis);
+        assertThat(halt).isInstanceOf(IllegalStateException.class);
+        assertThat(halt.getMessage()).isEqualTo("3 consecutive non-finite steps\n" + diagnosis.text());
+        assertThat(halt.step()).isEqualTo(11);
+        assertThat(halt.diagnosis()).isSameAs(diagnosis);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(halt);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            GuardHalt back = (GuardHalt) in.readObject();
+            assertThat(back.step()).isEqualTo(11);
+            assertThat(back.reason()).isEqualTo("3 consecutive non-finite steps");
+            assertThat(back.diagnosis()).isNull();
+        }
+    }
 }

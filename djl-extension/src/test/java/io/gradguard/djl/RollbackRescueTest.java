@@ -72,7 +72,9 @@ class RollbackRescueTest {
         assertThat(scales.get(0)).isEqualTo(1.0);
         double lowest = scales.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         assertThat(lowest).isLessThan(1.0);
-        assertThat(scales.get(scales.size() - 1)).as("re-warmed above the lowest cut").isGreaterThan(lowest);
+        // a rollback's cut re-warms: the scale rises again on some step (a later stall cut may settle it lower)
+        assertThat(java.util.stream.IntStream.range(1, scales.size()).anyMatch(i -> scales.get(i) > scales.get(i - 1)))
+                .as("re-warmed after a cut").isTrue();
         // the same rescue with the snapshot in host memory ends bit-identically
         Train.Result onHost = Train.listener(s, Variant.EXPLODING,
                 GuardConfig.custom().snapshotLocation(io.gradguard.core.SnapshotLocation.HOST).build(), dir.resolve("host.jsonl"));

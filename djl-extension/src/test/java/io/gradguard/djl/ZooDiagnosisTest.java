@@ -102,7 +102,7 @@ class ZooDiagnosisTest {
     }
 
     @Test
-    void tooHighRateGetsAStableRateAndWarmUp() throws Exception {
+    void tooHighRateGetsAStableRate() throws Exception {
         RunDiagnosis d = run(new DeepMlpScenario(), Variant.EXPLODING, null)[0];
         Finding lr = d.finding("learning_rate").orElseThrow();
         assertThat(lr.headline()).contains("too high for this model");
@@ -111,7 +111,8 @@ class ZooDiagnosisTest {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:about|at most) ([0-9.]+)x yours").matcher(lr.advice());
         assertThat(m.find()).as(lr.advice()).isTrue();
         assertThat(Double.parseDouble(m.group(1))).isBetween(0.05, 0.4);
-        assertThat(d.finding("warmup")).isPresent();
+        // no warm-up advice here: after the rollback the stall cut settles the run at 0.2x (the tuned rate), so the
+        // rate itself, not the first steps, is what to change (the warm-up finding is for a rate that is about right)
         assertThat(rules(d)).doesNotContain("depth", "recurrent", "data", "loss", "inputs");
     }
 
