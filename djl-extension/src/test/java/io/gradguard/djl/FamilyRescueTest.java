@@ -162,24 +162,33 @@ class FamilyRescueTest {
         assertThat(guarded.evalLoss()).as("guarded vs reference %s", reference).isLessThanOrEqualTo(1.5f * reference);
     }
 
+    /**
+     * The set-up collapses unguarded and under the guard with {@code key} at 0 (no other rule sees it); with the
+     * defaults the rule reports an {@code event} whose detail contains {@code detail}, and the run is rolled back, cut
+     * and repaired to within 1.6x of the reference.
+     */
+    private void onlyThisRuleRepairs(GeneratedScenario g, String key, String event, String detail) {
+        float reference = Train.bare(g, Variant.REFERENCE);
+        collapsesUnguarded(g);
+
+        Train.Result off = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set(key, "0", "test").build(),
+                dir.resolve(key + "-off.jsonl"));
+        assertThat(off.evalLoss()).as("with %s=0 the run ends at the constant predictor's loss", key)
+                .isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
+
+        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve(key + ".jsonl"));
+        assertThat(Train.events(guarded.lines(), event).stream().map(e -> e.path("detail").asText()))
+                .anySatisfy(d -> assertThat(d).contains(detail));
+        assertThat(guarded.summary().lrScale()).isLessThan(1.0);
+        repaired(guarded, g, reference, 1.6f);
+    }
+
     @Test
     void aNetworkThatDiedSilentlyInItsFirstStepsIsRolledBackAndCut() {
         // 7-layer ReLU MLP, AdamW at 7.8x its oracle rate with warm-up and cosine, 5 classes: no NaN, no spike the
         // statistics could see, no rising loss; the first updates kill every ReLU unit and the output bias alone
         // learns the class mean. Only the gradients show it: all but the last layer's are exactly zero
-        GeneratedScenario g = setup(1016, 0.016f);
-        float reference = Train.bare(g, Variant.REFERENCE);
-        collapsesUnguarded(g);
-
-        Train.Result off = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set("dead.share", "0", "test").build(),
-                dir.resolve("dead-off.jsonl"));
-        assertThat(off.evalLoss()).as("without the rule the guard sees nothing").isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
-
-        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("dead.jsonl"));
-        assertThat(Train.events(guarded.lines(), "collapse").stream().map(e -> e.path("detail").asText()))
-                .anySatisfy(d -> assertThat(d).contains("have been zero"));
-        assertThat(guarded.summary().lrScale()).isLessThan(1.0);
-        repaired(guarded, g, reference, 1.6f);
+        onlyThisRuleRepairs(setup(1016, 0.016f), "dead.share", "collapse", "have been zero");
     }
 
     @Test
@@ -187,19 +196,6 @@ class FamilyRescueTest {
         // 1-layer ReLU RNN (16 units), SGD with momentum at 27x its oracle rate, sequences of 11 steps, 5 classes:
         // the loss falls for 50 steps, then climbs back and bounces about the constant predictor's loss for good.
         // No NaN, no spike the statistics could see, and a climb far too slow for the regression rule's bar
-        GeneratedScenario g = setup(1063, 0.01f);
-        float reference = Train.bare(g, Variant.REFERENCE);
-        collapsesUnguarded(g);
-
-        Train.Result off = Train.loop(g, Variant.EXPLODING, GuardConfig.custom().set("slide.ratio", "0", "test").build(),
-                dir.resolve("slide-off.jsonl"));
-        assertThat(off.evalLoss()).as("without the rule the run ends at the constant predictor")
-                .isGreaterThanOrEqualTo((float) (0.97 * g.constantLoss()));
-
-        Train.Result guarded = Train.loop(g, Variant.EXPLODING, GuardConfig.ofDefaults(), dir.resolve("slide.jsonl"));
-        assertThat(Train.events(guarded.lines(), "rise").stream().map(e -> e.path("detail").asText()))
-                .anySatisfy(d -> assertThat(d).contains("has stayed above"));
-        assertThat(guarded.summary().lrScale()).isLessThan(1.0);
-        repaired(guarded, g, reference, 1.6f);
+        onlyThisRuleRepairs(setup(1063, 0.01f), "slide.ratio", "rise", "has stayed above");
     }
 }
