@@ -30,11 +30,11 @@ public final class LossSlideRule implements TroubleRule {
     public static final double NOISE_Z = 6;
     /** Decay of the average of the batch losses' squared relative deviation from the smoothed loss. */
     static final double NOISE_BETA = 0.99;
+    /** Decay of the smoothed loss ({@link SmoothedLoss}'s), for the standard deviation of its noise. */
     private static final double BETA = 0.9;
 
     private final double ratio;
-    private double first = Double.NaN;
-    private double ema = Double.NaN;
+    private final SmoothedLoss loss = new SmoothedLoss();
     private double spread = Double.NaN;
     private int seen;
     private int above;
@@ -61,23 +61,21 @@ public final class LossSlideRule implements TroubleRule {
         if (ratio <= 0 || !v.lossKnown() || !v.finite() || v.action() == Action.SKIP) {
             return null;
         }
-        double loss = v.loss();
-        if (Double.isNaN(first)) {
-            first = loss;
-        }
-        if (!(first > 0)) {
+        double before = loss.value();
+        loss.add(v.loss());
+        if (!(loss.first() > 0)) {
             return null;
         }
-        if (!Double.isNaN(ema) && ema > 0) {
-            double d = (loss - ema) / ema;
+        if (before > 0) {
+            double d = (v.loss() - before) / before;
             spread = Double.isNaN(spread) ? d * d : NOISE_BETA * spread + (1 - NOISE_BETA) * d * d;
         }
-        ema = Double.isNaN(ema) ? loss : BETA * ema + (1 - BETA) * loss;
+        double ema = loss.value();
         long t = seen++;
         if (seen <= LossRegressionRule.WARMUP) {
             return null;
         }
-        double reference = Math.max(size == 0 ? Double.POSITIVE_INFINITY : value[head], LossRegressionRule.FLOOR * first);
+        double reference = Math.max(size == 0 ? Double.POSITIVE_INFINITY : value[head], LossRegressionRule.FLOOR * loss.first());
         double noise = Double.isNaN(spread) ? 0 : Math.sqrt(spread * (1 - BETA) / (1 + BETA));
         double bar = Math.max(ratio, 1 + NOISE_Z * noise);
         above = ema > bar * reference ? above + 1 : 0;
@@ -107,7 +105,7 @@ public final class LossSlideRule implements TroubleRule {
 
     @Override
     public void rolledBack() {
-        ema = Double.NaN;
+        loss.restart();
         spread = Double.NaN;
         seen = 0;
         above = 0;

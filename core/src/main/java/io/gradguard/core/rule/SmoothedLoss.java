@@ -1,7 +1,7 @@
 package io.gradguard.core.rule;
 
 /**
- * The loss as the collapse rules read it: the run's first loss, kept across rollbacks, and an exponential moving
+ * The loss as the collapse and slide rules read it: the run's first loss, kept across rollbacks, and an exponential moving
  * average (decay 0.9, about a 10-step memory) that starts again with each episode. Fed the applied, finite steps
  * whose loss is known.
  */
