@@ -193,13 +193,62 @@ public final class FlowCheck {
             }
         }
         Optimizer optimizer = io.gradguard.djl.internal.OptimizerAccess.optimizer(trainer);
-        boolean adam = optimizer != null && optimizer.getClass().getSimpleName().contains("Adam");
         double lr = !Double.isNaN(learningRate) ? learningRate
                 : optimizer == null ? Double.NaN : OptimizerAccess.learningRate(optimizer, 1);
-        String rule = adam ? "Adam: lr*sqrt(n)/||w||"
+        List<FlowReport.Layer> layers = layers(names, params, grad, weight, optimizer, lr);
+        List<FlowReport.Activation> activations = new ArrayList<>();
+        if (act != null) {
+            for (int i = 1; i < act.length && i - 1 < actNames.size(); i++) {
+                activations.add(new FlowReport.Activation(actNames.get(i - 1), act[i], act[i] / act[i - 1],
+                        actGrad[i - 1], actWeighted.get(i - 1)));
+            }
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        return FlowJudge.judge(layers, activations, spread, loss, updateRule(optimizer), lr, data.size(), millis);
+    }
+
+    /**
+     * The check from a training step's own numbers, with no pass of its own: the weight gradients' trend with depth
+     * and the update-to-weight ratio of each weight (no activations, no input spread). A guard calls it on its first
+     * step with the norms it measured anyway.
+     *
+     * @param names the parameters' names, model order
+     * @param params the parameters, same order
+     * @param gradNorms each parameter's gradient L2 norm
+     * @param weightNorms each parameter's L2 norm
+     * @param optimizer the trainer's optimizer, or null when unknown (then SGD's rule is assumed)
+     * @param lr the learning rate of the first update
+     * @param loss the step's loss, NaN when unknown
+     * @return the report; {@link FlowReport#passes()} is 0
+     * @throws IllegalArgumentException when the arrays and lists differ in length
+     */
+    public static FlowReport ofStep(List<String> names, List<Parameter> params, double[] gradNorms, double[] weightNorms,
+            Optimizer optimizer, double lr, double loss) {
+        if (names.size() != params.size() || gradNorms.length != params.size() || weightNorms.length != params.size()) {
+            throw new IllegalArgumentException("FlowCheck.ofStep: " + names.size() + " names, " + params.size()
+                    + " parameters, " + gradNorms.length + " gradient norms and " + weightNorms.length
+                    + " weight norms; they must match");
+        }
+        return FlowJudge.judge(layers(names, params, gradNorms, weightNorms, optimizer, lr), List.of(), Double.NaN, loss,
+                updateRule(optimizer), lr, 0, 0);
+    }
+
+    private static boolean adam(Optimizer optimizer) {
+        return optimizer != null && optimizer.getClass().getSimpleName().contains("Adam");
+    }
+
+    private static String updateRule(Optimizer optimizer) {
+        return adam(optimizer) ? "Adam: lr*sqrt(n)/||w||"
                 : String.format(java.util.Locale.ROOT, "SGD%s: lr*||g||/||w|| (first step)",
                         optimizer == null || OptimizerAccess.momentum(optimizer) == 0 ? ""
                                 : String.format(java.util.Locale.ROOT, " momentum %.3g", OptimizerAccess.momentum(optimizer)));
+    }
+
+    /** One row per trainable weight (biases folded into their block's row), the first update by the optimizer's rule. */
+    private static List<FlowReport.Layer> layers(List<String> names, List<Parameter> params, double[] grad,
+            double[] weight, Optimizer optimizer, double lr) {
+        boolean adam = adam(optimizer);
+        int n = params.size();
         List<FlowReport.Layer> layers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
@@ -218,15 +267,7 @@ public final class FlowCheck {
             layers.add(new FlowReport.Layer(names.get(i), block, layers.size(), size, grad[i], weight[i],
                     grad[i] / weight[i], update, bias));
         }
-        List<FlowReport.Activation> activations = new ArrayList<>();
-        if (act != null) {
-            for (int i = 1; i < act.length && i - 1 < actNames.size(); i++) {
-                activations.add(new FlowReport.Activation(actNames.get(i - 1), act[i], act[i] / act[i - 1],
-                        actGrad[i - 1], actWeighted.get(i - 1)));
-            }
-        }
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        return FlowJudge.judge(layers, activations, spread, loss, rule, lr, data.size(), millis);
+        return layers;
     }
 
     /**

@@ -282,7 +282,13 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         if (m.inputColumns() != null) {
             guard().inputColumns(inspector.describe().get(inspector.inputParameter()).name(), m.inputColumns());
         }
-        double[] pre = m.weightNorms();
+        double[] pre = current == 0 && m.weightNorms() == null ? inspector.weightNorms() : m.weightNorms();
+        if (current == 0) {
+            String flow = FirstStepFlow.warning(inspector, m.gradNorms(), pre, OptimizerAccess.optimizer(t), m.loss());
+            if (flow != null) {
+                guard().warning(0, flow);
+            }
+        }
         return decideAndAct(stats, () -> pre != null ? pre : inspector.weightNorms());
     }
 

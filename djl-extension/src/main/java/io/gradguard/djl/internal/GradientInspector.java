@@ -107,6 +107,11 @@ public final class GradientInspector {
         return hostReads;
     }
 
+    /** @return the trainable parameters, in the order of {@link #describe()} */
+    public List<Parameter> parameters() {
+        return java.util.Collections.unmodifiableList(params);
+    }
+
     /** @return the number of trainable parameters */
     public int size() {
         return params.size();
