@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Runs the {@link Doctor}'s trials on one bench, in a fixed order: the model as it is, the suggested learning rate
  * (when the range test suggested one), a linear warm-up at your rate (when called for), each applicable
- * {@link StructureFix}, then the best pairs: the best fix at the suggested rate, and the two best fixes together. It
+ * {@link StructureFix}, then the best pairs: the best fix at the suggested rate, and the two best fixes together (the
+ * best two that compose, in either order). It
  * keeps, beside each trial, the fixes it applied (its recipe), in the same order.
  */
 final class TrialRunner {
@@ -76,10 +77,32 @@ final class TrialRunner {
             recipes.add(List.of(best));
         }
         if (applicable.size() >= 2) {
-            List<StructureFix> two = List.of(applicable.get(order.get(0)), applicable.get(order.get(1)));
-            trials.add(bench.train(two.get(0).name() + "+" + two.get(1).name(), two, learningRate, steps));
-            recipes.add(two);
+            pair(bench, order, steps);
         }
+    }
+
+    /**
+     * The two best fixes together; where one cannot act on what the other made (LSUV finds no plain chain in a model
+     * the residual fix wrapped, say), the other order, then the next pairs by rank, until one builds.
+     */
+    private void pair(TrialBench bench, List<Integer> order, int steps) {
+        IllegalArgumentException last = null;
+        for (int a = 0; a < order.size(); a++) {
+            for (int b = a + 1; b < order.size(); b++) {
+                StructureFix x = applicable.get(order.get(a));
+                StructureFix y = applicable.get(order.get(b));
+                for (List<StructureFix> two : List.of(List.of(x, y), List.of(y, x))) {
+                    try {
+                        trials.add(bench.train(two.get(0).name() + "+" + two.get(1).name(), two, learningRate, steps));
+                        recipes.add(two);
+                        return;
+                    } catch (IllegalArgumentException e) {
+                        last = e;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("Doctor: no two of the applicable fixes compose: " + last.getMessage(), last);
     }
 
     /** @return the trials, in the order run; the first is the model as it is */

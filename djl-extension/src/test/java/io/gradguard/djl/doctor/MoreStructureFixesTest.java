@@ -155,4 +155,23 @@ class MoreStructureFixesTest {
             }
         }
     }
+
+    @Test
+    void theDoctorComposesTheOptInFixesInTheOrderThatBuilds() {
+        // the residual fix first leaves LSUV no plain chain to scale; the doctor's pair then takes the other order
+        BadInitScenario s = new BadInitScenario();
+        DoctorResult r;
+        try (ScenarioRun run = s.open(Variant.EXPLODING)) {
+            r = Doctor.builder().model(DoctorTest.blocks(s, Variant.EXPLODING)).config(DoctorTest::config)
+                    .learningRate(s.learningRate(Variant.EXPLODING)).data(run.dataset()).inputShape(MLP_IN)
+                    .plannedSteps(300).budgetSteps(40).lrFinderSteps(0)
+                    .fixes(List.of(new WrapResidual(), new Lsuv(), new InsertBatchNorm())).build().run();
+        }
+        List<String> names = r.trials().stream().map(Trial::name).toList();
+        System.out.println(r.text());
+        // BatchNorm needs a convolution: not tried on an MLP
+        assertThat(names).contains("as-is", "residual", "lsuv").doesNotContain("batch-norm");
+        assertThat(names).containsAnyOf("lsuv+residual", "residual+lsuv");
+        assertThat(r.noChangeNeeded()).isFalse();
+    }
 }
