@@ -10,12 +10,20 @@ import java.util.stream.Collectors;
 /** Counts what GradGuard logged in one run: events by kind, and the steps its rollbacks threw away. */
 final class EventTally implements GuardListener {
 
+    /** The events text's name for the guard's first-step gradient-flow warning (a {@code warning} event). */
+    static final String FLOW_WARNING = "flow_warning";
+
     private final Map<EventKind, Integer> kinds = new EnumMap<>(EventKind.class);
+    private int flowWarnings;
     private long redone;
 
     @Override
     public void onEvent(GuardEvent e) {
         if (e.kind() == EventKind.SNAPSHOT) {
+            return;
+        }
+        if (e.kind() == EventKind.WARNING && e.detail() != null && e.detail().startsWith("gradient flow at the first step")) {
+            flowWarnings++;
             return;
         }
         kinds.merge(e.kind(), 1, Integer::sum);
@@ -32,6 +40,8 @@ final class EventTally implements GuardListener {
 
     /** @return {@code kind:count} pairs joined by {@code ;} */
     String text() {
-        return kinds.entrySet().stream().map(e -> e.getKey().key() + ":" + e.getValue()).collect(Collectors.joining(";"));
+        String text = kinds.entrySet().stream().map(e -> e.getKey().key() + ":" + e.getValue())
+                .collect(Collectors.joining(";"));
+        return flowWarnings == 0 ? text : text + (text.isEmpty() ? "" : ";") + FLOW_WARNING + ":" + flowWarnings;
     }
 }

@@ -370,7 +370,7 @@ public final class FamilyBenchmark {
         sb.append("GradGuard `auto` against the issue's goals (exploding twins; healthy twins):\n\n");
         report.goals().lines().forEach(l -> sb.append(l).append('\n'));
         sb.append("\nFalse alarms of `auto` on the healthy twins (each trained at its oracle rate), signal by signal:\n\n")
-                .append(report.healthyAlarms());
+                .append(report.healthyAlarms()).append('\n').append(report.flowWarnings());
         sb.append("\nMedian ratio by architecture (exploding twins):\n\n");
         sb.append(report.byArchitecture(List.of("none", "fixed-norm-1.0", "clip-p90", FamilyReport.AUTO)));
         sb.append("\nBy engine (exploding twins; AGC needs per-parameter updates and runs on DJL only):\n\n");

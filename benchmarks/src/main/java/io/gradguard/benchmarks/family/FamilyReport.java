@@ -316,6 +316,32 @@ public final class FamilyReport {
         return sb.append('\n').toString();
     }
 
+    /**
+     * @return one sentence: on how many DJL twins, healthy and exploding, {@code auto} gave the first-step
+     *     gradient-flow warning (the TensorFlow adapter has no such check)
+     */
+    public String flowWarnings() {
+        int[] healthyCount = count(healthy);
+        int[] explodingCount = count(exploding);
+        return String.format(Locale.ROOT, "First-step gradient-flow warning of `auto` (DJL; a warning only, nothing is"
+                + " changed): on %d of %d healthy twins, and on %d of %d exploding twins (their first update at 2x-100x"
+                + " the oracle rate).%n", healthyCount[0], healthyCount[1], explodingCount[0], explodingCount[1]);
+    }
+
+    private static int[] count(Map<String, Map<String, FamilyRow>> twins) {
+        int warned = 0;
+        int n = 0;
+        for (Map<String, FamilyRow> row : twins.values()) {
+            FamilyRow a = row.get(AUTO);
+            if (a == null || !a.engine().equals("djl")) {
+                continue;
+            }
+            n++;
+            warned += a.events().contains(EventTally.FLOW_WARNING) ? 1 : 0;
+        }
+        return new int[] {warned, n};
+    }
+
     /** Any row of one set-up's policies: they share the set-up's fields (engine, architecture, optimizer). */
     private static FamilyRow any(Map<String, FamilyRow> setup) {
         return setup.values().iterator().next();
