@@ -298,10 +298,20 @@ public final class FlowCheck {
                 x = next;
                 acts.add(rms(out));
                 names.add(path);
-                weighted.add(!c.getParameters().isEmpty());
+                weighted.add(weightLayer(c));
             }
         }
         return x;
+    }
+
+    /** A weight layer: one with a weight inside (a normalization's scale and shift are not weights). */
+    private static boolean weightLayer(Block b) {
+        for (Pair<String, Parameter> p : b.getParameters()) {
+            if (p.getValue().getType() == Parameter.Type.WEIGHT) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Copies a batch into the scope, so that everything computed from it is freed with the scope. */

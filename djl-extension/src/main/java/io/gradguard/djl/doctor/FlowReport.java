@@ -95,7 +95,8 @@ public record FlowReport(List<Layer> layers, List<Activation> activations, doubl
      * @param rms root mean square of its first output
      * @param ratio {@code rms} over the RMS of what went into it
      * @param gradRms RMS of the loss's gradient with respect to this output (the backward signal at this depth)
-     * @param weighted true when the child holds parameters (a Linear, a convolution, a norm...)
+     * @param weighted true when the child holds a weight (a Linear, a convolution, a block of them); a normalization
+     *     alone does not count: its scale and shift are not weights
      */
     public record Activation(String block, double rms, double ratio, double gradRms, boolean weighted) {}
 
