@@ -35,16 +35,24 @@ class MoreStructureFixesTest {
                 s.batchSize(), s.schedule(), s.task(), s.outputs(), s.features(), s.length(), s.steps(), s.multiplier()));
     }
 
+    /** A model as it is, initialized by a first trainer, and its flow at initialization. */
+    record Measured(Block block, FlowReport before, Shape in, Shape out) {}
+
+    static Measured measure(ScenarioRun run) {
+        Shape in = run.inputShape();
+        try (Trainer t = run.newTrainer()) {
+            Block block = run.model().getBlock();
+            return new Measured(block, flow(t, run), in, block.getOutputShapes(new Shape[] {in})[0]);
+        }
+    }
+
     private static double distanceFromOne(double growth) {
         return Math.abs(Math.log(growth));
     }
 
     @Test
     void lsuvScalesEachHiddenLayerToUnitVarianceAndTrainsWhereTheUnfixedNetExplodes() {
-        float unfixed;
-        try (ScenarioRun run = new BadInitScenario().open(Variant.EXPLODING); Trainer t = run.newTrainer()) {
-            unfixed = train(run, t, 30);
-        }
+        float unfixed = StructureFixTest.badInitUnfixed();
         try (ScenarioRun run = new BadInitScenario().open(Variant.EXPLODING); Trainer t = run.newTrainer()) {
             Block block = run.model().getBlock();
             FlowReport before = flow(t, run);
@@ -89,14 +97,11 @@ class MoreStructureFixesTest {
         // a 6-layer plain ReLU conv net with LeCun initialization: the signal halves about every two layers
         GeneratedScenario g = variant(1027, Setup.Arch.CONV, 6, Setup.Act.RELU, Setup.Init.LECUN);
         try (ScenarioRun run = g.open(g.nominalLr())) {
-            Block block;
-            FlowReport before;
-            Shape in = run.inputShape();
-            try (Trainer t = run.newTrainer()) {
-                block = run.model().getBlock();
-                before = flow(t, run);
-            }
-            Shape outBefore = block.getOutputShapes(new Shape[] {in})[0];
+            Measured m = measure(run);
+            Block block = m.block();
+            FlowReport before = m.before();
+            Shape in = m.in();
+            Shape outBefore = m.out();
             List<String> namesBefore = names(block);
             StructureFix bn = new InsertBatchNorm();
             assertThat(bn.appliesTo(block, before)).as(before.text()).isTrue();
@@ -125,14 +130,11 @@ class MoreStructureFixesTest {
         // the doctor benchmark's bad-init structural kind: 12-layer plain ReLU MLP, LeCun initialization
         GeneratedScenario g = variant(1000, Setup.Arch.MLP, 12, Setup.Act.RELU, Setup.Init.LECUN);
         try (ScenarioRun run = g.open(g.nominalLr())) {
-            Block block;
-            FlowReport before;
-            Shape in = run.inputShape();
-            try (Trainer t = run.newTrainer()) {
-                block = run.model().getBlock();
-                before = flow(t, run);
-            }
-            Shape outBefore = block.getOutputShapes(new Shape[] {in})[0];
+            Measured m = measure(run);
+            Block block = m.block();
+            FlowReport before = m.before();
+            Shape in = m.in();
+            Shape outBefore = m.out();
             int paramsBefore = names(block).size();
             StructureFix res = new WrapResidual();
             assertThat(res.appliesTo(block, before)).as(before.text()).isTrue();
