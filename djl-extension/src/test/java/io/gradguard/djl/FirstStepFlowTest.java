@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gradguard.core.GuardConfig;
+import io.gradguard.djl.doctor.FlowCheck;
 import io.gradguard.models.BadInitScenario;
 import io.gradguard.models.DeepMlpScenario;
 import io.gradguard.models.Scenario;
@@ -25,7 +26,7 @@ class FirstStepFlowTest {
     private List<JsonNode> flowWarnings(Scenario s, Variant v, String name) {
         Train.Result r = Train.listener(s, v, GuardConfig.ofDefaults(), dir.resolve(name + ".jsonl"));
         return Train.events(r.lines(), "warning").stream()
-                .filter(e -> e.path("detail").asText().startsWith("gradient flow at the first step")).toList();
+                .filter(e -> e.path("detail").asText().startsWith(FlowCheck.FIRST_STEP_WARNING)).toList();
     }
 
     @Test

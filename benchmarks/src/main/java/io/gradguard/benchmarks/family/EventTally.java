@@ -3,6 +3,7 @@ package io.gradguard.benchmarks.family;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.event.GuardListener;
+import io.gradguard.djl.doctor.FlowCheck;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -22,7 +23,7 @@ final class EventTally implements GuardListener {
         if (e.kind() == EventKind.SNAPSHOT) {
             return;
         }
-        if (e.kind() == EventKind.WARNING && e.detail() != null && e.detail().startsWith("gradient flow at the first step")) {
+        if (e.kind() == EventKind.WARNING && e.detail() != null && e.detail().startsWith(FlowCheck.FIRST_STEP_WARNING)) {
             flowWarnings++;
             return;
         }

@@ -47,6 +47,12 @@ public final class FlowCheck {
 
     private static final NDIndex ALL = new NDIndex("...");
 
+    /**
+     * How the DJL guard's warning on its first step begins (a {@code warning} event at step 0) when that step's flow,
+     * judged by {@link #ofStep}, is out of the warning's bands.
+     */
+    public static final String FIRST_STEP_WARNING = "gradient flow at the first step is out of range";
+
     private final int batches;
     private final double learningRate;
 

@@ -7,7 +7,6 @@ import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.util.Pair;
 import io.gradguard.djl.doctor.FlowReport.Kind;
 
 /**
@@ -41,7 +40,7 @@ public final class InsertBatchNorm extends NormInsertion {
      */
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
-        return targets(block) >= 2 && convolutions(block) >= 1 && report.has(Kind.ACTIVATIONS_GROW,
+        return targets(block) >= 2 && BlockTree.count(block, InsertBatchNorm::convolution) >= 1 && report.has(Kind.ACTIVATIONS_GROW,
                 Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK, Kind.NON_FINITE);
     }
 
@@ -71,21 +70,8 @@ public final class InsertBatchNorm extends NormInsertion {
         if (!b.getChildren().isEmpty()) {
             return false;
         }
-        for (Pair<String, Parameter> p : b.getDirectParameters()) {
-            Parameter w = p.getValue();
-            if (w.getType() == Parameter.Type.WEIGHT && w.isInitialized() && w.getArray().getShape().dimension() >= 3) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static int convolutions(Block b) {
-        int n = convolution(b) ? 1 : 0;
-        for (Pair<String, Block> c : b.getChildren()) {
-            n += convolutions(c.getValue());
-        }
-        return n;
+        Parameter w = BlockTree.ownWeight(b);
+        return w != null && w.getArray().getShape().dimension() >= 3;
     }
 
     @Override
@@ -95,6 +81,6 @@ public final class InsertBatchNorm extends NormInsertion {
 
     @Override
     int targets(Block block) {
-        return count(block, Linear.class) + convolutions(block);
+        return BlockTree.count(block, c -> c instanceof Linear || convolution(c));
     }
 }

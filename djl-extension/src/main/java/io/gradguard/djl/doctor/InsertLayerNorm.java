@@ -64,6 +64,6 @@ public final class InsertLayerNorm extends NormInsertion {
     }
 
     static int linears(Block b) {
-        return count(b, Linear.class);
+        return BlockTree.count(b, Linear.class::isInstance);
     }
 }

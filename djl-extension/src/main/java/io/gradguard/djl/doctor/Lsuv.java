@@ -3,6 +3,7 @@ package io.gradguard.djl.doctor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
@@ -28,8 +29,6 @@ import java.util.Locale;
  */
 public final class Lsuv implements StructureFix {
 
-    private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex("...");
-
     /** Rounds of measure-and-scale per layer, at most. */
     static final int MAX_ROUNDS = 5;
     /** How close to 1 a layer's output variance must come before the next layer. */
@@ -52,13 +51,14 @@ public final class Lsuv implements StructureFix {
     /** Applies to a {@code SequentialBlock} with two or more weight layers in its chain when depth trouble was found. */
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
-        return block instanceof SequentialBlock && scalable(block).size() >= 2 && report.has(Kind.ACTIVATIONS_GROW,
+        return block instanceof SequentialBlock && scalable(block, BlockTree.lastLinear(block)) >= 2 && report.has(Kind.ACTIVATIONS_GROW,
                 Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK, Kind.NON_FINITE);
     }
 
     @Override
     public FixResult apply(Block block, FixContext context) {
-        if (!(block instanceof SequentialBlock seq) || scalable(block).isEmpty()) {
+        Linear last = BlockTree.lastLinear(block);
+        if (!(block instanceof SequentialBlock seq) || scalable(block, last) == 0) {
             throw new IllegalArgumentException("lsuv: needs a SequentialBlock root with a Linear or convolution layer"
                     + " (not the output layer) in its chain, got " + block.getClass().getSimpleName());
         }
@@ -68,7 +68,6 @@ public final class Lsuv implements StructureFix {
         }
         List<String> changed = new ArrayList<>();
         List<String> scales = new ArrayList<>();
-        Linear last = NormInsertion.lastLinear(block);
         try (NDManager scope = context.manager().newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
             NDList x = new NDList(context.sample().duplicate());
@@ -89,26 +88,30 @@ public final class Lsuv implements StructureFix {
                 continue;
             }
             Parameter w = weight(c);
+            NDList measured = null;
             if (w != null && c != last) {
                 double total = 1;
                 for (int round = 0; round < MAX_ROUNDS; round++) {
                     NDList out = c.forward(store, x, false);
                     out.attach(scope);
-                    double variance = out.head().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).pow(2).mean()
-                            .getDouble() - Math.pow(out.head().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
-                                    .mean().getDouble(), 2);
+                    NDArray o = out.head().toType(DataType.FLOAT64, false);
+                    double mean = o.mean().getDouble();
+                    double variance = o.pow(2).mean().getDouble() - mean * mean;
                     if (!(variance > 0) || Double.isInfinite(variance) || Math.abs(variance - 1) < TOLERANCE) {
+                        // the output of the weight as it now is: the next layer's input
+                        measured = out;
                         break;
                     }
                     double factor = 1 / Math.sqrt(variance);
-                    NDArray a = w.getArray();
-                    try (NDArray scaled = a.mul(factor)) {
-                        a.set(ALL, scaled);
-                    }
+                    BlockTree.scale(w, factor);
                     total *= factor;
                 }
                 changed.add(prefix + child.getKey() + "_" + w.getName());
                 scales.add(String.format(Locale.ROOT, "%.3g", total));
+            }
+            if (measured != null) {
+                x = measured;
+                continue;
             }
             x = c.forward(store, x, false);
             x.attach(scope);
@@ -121,28 +124,18 @@ public final class Lsuv implements StructureFix {
         if (!(b instanceof Linear) && !InsertBatchNorm.convolution(b)) {
             return null;
         }
-        for (Pair<String, Parameter> p : b.getDirectParameters()) {
-            if (p.getValue().getType() == Parameter.Type.WEIGHT && p.getValue().isInitialized()) {
-                return p.getValue();
-            }
-        }
-        return null;
+        return BlockTree.ownWeight(b);
     }
 
-    private static List<Block> scalable(Block b) {
-        List<Block> out = new ArrayList<>();
-        Linear last = NormInsertion.lastLinear(b);
-        collect(b, last, out);
-        return out;
-    }
-
-    private static void collect(Block b, Linear last, List<Block> out) {
+    /** The weight layers LSUV scales: those of the {@code SequentialBlock} chain from the root, not the output layer. */
+    private static int scalable(Block b, Linear last) {
         if (b instanceof SequentialBlock) {
+            int n = 0;
             for (Pair<String, Block> c : b.getChildren()) {
-                collect(c.getValue(), last, out);
+                n += scalable(c.getValue(), last);
             }
-        } else if (b != last && weight(b) != null) {
-            out.add(b);
+            return n;
         }
+        return b != last && weight(b) != null ? 1 : 0;
     }
 }

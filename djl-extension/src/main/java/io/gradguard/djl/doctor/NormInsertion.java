@@ -45,7 +45,7 @@ abstract class NormInsertion implements StructureFix {
             throw new IllegalArgumentException(name() + ": needs a SequentialBlock root holding " + needs() + ", got "
                     + block.getClass().getSimpleName() + " with " + targets(block));
         }
-        Linear last = lastLinear(block);
+        Linear last = BlockTree.lastLinear(block);
         List<String> added = new java.util.ArrayList<>();
         Block fixed = rebuild(seq, "", context.inputShape(), last, added);
         return new FixResult(name(), fixed, List.of(), List.copyOf(added), true, "inserted " + added.size() + " "
@@ -71,22 +71,5 @@ abstract class NormInsertion implements StructureFix {
             shapes = next;
         }
         return out;
-    }
-
-    static int count(Block b, Class<?> type) {
-        int n = type.isInstance(b) ? 1 : 0;
-        for (Pair<String, Block> c : b.getChildren()) {
-            n += count(c.getValue(), type);
-        }
-        return n;
-    }
-
-    static Linear lastLinear(Block b) {
-        Linear found = b instanceof Linear l ? l : null;
-        for (Pair<String, Block> c : b.getChildren()) {
-            Linear inner = lastLinear(c.getValue());
-            found = inner != null ? inner : found;
-        }
-        return found;
     }
 }

@@ -1,8 +1,6 @@
 package io.gradguard.djl.doctor;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
@@ -32,8 +30,6 @@ import java.util.Locale;
  */
 public final class WrapResidual implements StructureFix {
 
-    private static final NDIndex ALL = new NDIndex("...");
-
     /** The fix. */
     public WrapResidual() {}
 
@@ -58,59 +54,47 @@ public final class WrapResidual implements StructureFix {
         return block instanceof SequentialBlock && !hasResidual(block) && report.layers().size() >= 3
                 && report.has(Kind.ACTIVATIONS_GROW, Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW,
                         Kind.GRADIENTS_SHRINK, Kind.NON_FINITE)
-                && units((SequentialBlock) block, null, NormInsertion.lastLinear(block)) >= 2;
+                && units((SequentialBlock) block, BlockTree.lastLinear(block)) >= 2;
     }
 
     @Override
     public FixResult apply(Block block, FixContext context) {
-        Linear last = NormInsertion.lastLinear(block);
-        if (!(block instanceof SequentialBlock seq) || units(seq, context.inputShape(), last) < 2) {
+        List<String> added = new ArrayList<>();
+        List<Pair<String, Parameter>> wrapped = new ArrayList<>();
+        Block fixed = block instanceof SequentialBlock seq
+                ? rebuild(seq, "", context.inputShape(), BlockTree.lastLinear(block), added, wrapped) : null;
+        if (wrapped.size() < 2) {
+            // the block passed in is untouched: the rebuilt sequences hold its children, they do not change them
             throw new IllegalArgumentException("residual: needs a SequentialBlock root holding 2 or more hidden Linear"
                     + " layers whose output has the shape of their input, got " + block.getClass().getSimpleName());
         }
-        int n = units(seq, context.inputShape(), last);
-        float scale = (float) (1 / Math.sqrt(n));
-        List<String> added = new ArrayList<>();
+        float scale = (float) (1 / Math.sqrt(wrapped.size()));
         List<String> changed = new ArrayList<>();
-        Block fixed = rebuild(seq, "", context.inputShape(), last, scale, added, changed);
+        for (Pair<String, Parameter> w : wrapped) {
+            BlockTree.scale(w.getValue(), scale);
+            changed.add(w.getKey());
+        }
         return new FixResult(name(), fixed, List.copyOf(changed), List.copyOf(added), false, String.format(Locale.ROOT,
                 "wrapped %d same-shape units in residual connections, their weights scaled by %.3g", added.size(), scale));
     }
 
-    /** The units of a sequence (entering nested ones) whose output keeps the input's shape; any shape when null. */
-    private static int units(SequentialBlock seq, Shape in, Linear last) {
+    /**
+     * The flow check's question, without shapes: the hidden Linear layers of the sequences (entering nested ones)
+     * whose initialized weight is square.
+     */
+    private static int units(SequentialBlock seq, Linear last) {
         int n = 0;
-        List<Pair<String, Block>> children = new ArrayList<>();
-        seq.getChildren().forEach(children::add);
-        Shape[] shapes = in == null ? null : new Shape[] {in};
-        for (int i = 0; i < children.size(); i++) {
-            Block c = children.get(i).getValue();
+        for (Pair<String, Block> child : seq.getChildren()) {
+            Block c = child.getValue();
             if (c instanceof SequentialBlock inner) {
-                n += units(inner, shapes == null ? null : shapes[0], last);
+                n += units(inner, last);
             } else if (c instanceof Linear && c != last) {
-                int end = unitEnd(children, i);
-                Shape[] out = shapes;
-                for (int k = i; k < end && out != null; k++) {
-                    out = children.get(k).getValue().getOutputShapes(out);
-                }
-                if (shapes == null ? sameWidth((Linear) c) : out[0].equals(shapes[0])) {
-                    n++;
-                }
+                Parameter w = BlockTree.ownWeight(c);
+                Shape s = w == null ? null : w.getArray().getShape();
+                n += s != null && s.dimension() == 2 && s.get(0) == s.get(1) ? 1 : 0;
             }
-            shapes = shapes == null ? null : c.getOutputShapes(shapes);
         }
         return n;
-    }
-
-    /** Without shapes (the flow check's question): a Linear whose initialized weight is square. */
-    private static boolean sameWidth(Linear l) {
-        for (Pair<String, Parameter> p : l.getDirectParameters()) {
-            if (p.getValue().getType() == Parameter.Type.WEIGHT && p.getValue().isInitialized()) {
-                Shape s = p.getValue().getArray().getShape();
-                return s.dimension() == 2 && s.get(0) == s.get(1);
-            }
-        }
-        return false;
     }
 
     /** The index after a unit that starts at {@code i}: the next child with parameters, or the end. */
@@ -123,8 +107,12 @@ public final class WrapResidual implements StructureFix {
         return end;
     }
 
-    private static SequentialBlock rebuild(SequentialBlock seq, String prefix, Shape in, Linear last, float scale,
-            List<String> added, List<String> changed) {
+    /**
+     * The sequence with each same-shape unit wrapped; the wrapped Linears' weights, with their names as they were, go
+     * to {@code wrapped} (scaled by the caller, once their number is known).
+     */
+    private static SequentialBlock rebuild(SequentialBlock seq, String prefix, Shape in, Linear last, List<String> added,
+            List<Pair<String, Parameter>> wrapped) {
         NamedSequentialBlock out = new NamedSequentialBlock();
         List<Pair<String, Block>> children = new ArrayList<>();
         seq.getChildren().forEach(children::add);
@@ -134,8 +122,8 @@ public final class WrapResidual implements StructureFix {
             Pair<String, Block> child = children.get(i);
             Block c = child.getValue();
             if (c instanceof SequentialBlock inner) {
-                out.addNamed(child.getKey(), rebuild(inner, prefix + child.getKey() + "/", shapes[0], last, scale, added,
-                        changed));
+                out.addNamed(child.getKey(), rebuild(inner, prefix + child.getKey() + "/", shapes[0], last, added,
+                        wrapped));
                 shapes = c.getOutputShapes(shapes);
                 i++;
                 continue;
@@ -151,14 +139,9 @@ public final class WrapResidual implements StructureFix {
                     for (int k = i; k < end; k++) {
                         unit.add(children.get(k).getValue());
                     }
-                    for (Pair<String, Parameter> p : l.getDirectParameters()) {
-                        if (p.getValue().getType() == Parameter.Type.WEIGHT && p.getValue().isInitialized()) {
-                            NDArray w = p.getValue().getArray();
-                            try (NDArray scaled = w.mul(scale)) {
-                                w.set(ALL, scaled);
-                            }
-                            changed.add(prefix + child.getKey() + "_" + p.getValue().getName());
-                        }
+                    Parameter w = BlockTree.ownWeight(l);
+                    if (w != null) {
+                        wrapped.add(new Pair<>(prefix + child.getKey() + "_" + w.getName(), w));
                     }
                     String name = child.getKey().replace("Linear", "") + "Residual";
                     out.addNamed(name, new ParallelBlock(

@@ -68,7 +68,7 @@ final class FirstStepFlow {
         if (found.isEmpty()) {
             return null;
         }
-        return "gradient flow at the first step is out of range: " + String.join("; ", found)
+        return FlowCheck.FIRST_STEP_WARNING + ": " + String.join("; ", found)
                 + ". io.gradguard.djl.doctor.Doctor measures the model at initialization and tries the structure fixes"
                 + " and learning rates that would bring it back in range";
     }
