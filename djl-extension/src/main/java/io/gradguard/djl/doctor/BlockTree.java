@@ -8,7 +8,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import java.util.function.Predicate;
 
-/** What the structure fixes ask of a block tree: counts, the output layer, a layer's own weight, scaling it in place. */
+/**
+ * What the structure fixes ask of a block tree: counts, the output layer, a layer's own weight, scaling it in place.
+ */
 final class BlockTree {
 
     private static final NDIndex ALL = new NDIndex("...");

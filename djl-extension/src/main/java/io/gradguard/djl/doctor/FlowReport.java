@@ -135,6 +135,17 @@ public record FlowReport(List<Layer> layers, List<Activation> activations, doubl
     }
 
     /**
+     * Depth trouble, the finding the depth fixes (re-initialization, normalization, LSUV, residual connections) answer:
+     * activations or the backward signal out of range with depth, or a non-finite value.
+     *
+     * @return true when the report has such a finding
+     */
+    public boolean depthTrouble() {
+        return has(Kind.ACTIVATIONS_GROW, Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK,
+                Kind.NON_FINITE);
+    }
+
+    /**
      * @param kinds the kinds to look for
      * @return true when a finding of one of these kinds exists
      */

@@ -7,7 +7,6 @@ import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
-import io.gradguard.djl.doctor.FlowReport.Kind;
 
 /**
  * Inserts a {@link BatchNorm} right after each {@link Linear} and each {@link Convolution} of every
@@ -40,8 +39,7 @@ public final class InsertBatchNorm extends NormInsertion {
      */
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
-        return targets(block) >= 2 && BlockTree.count(block, InsertBatchNorm::convolution) >= 1 && report.has(Kind.ACTIVATIONS_GROW,
-                Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK, Kind.NON_FINITE);
+        return targets(block) >= 2 && BlockTree.count(block, InsertBatchNorm::convolution) >= 1 && report.depthTrouble();
     }
 
     @Override

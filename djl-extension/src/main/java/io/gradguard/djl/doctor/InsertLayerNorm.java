@@ -5,7 +5,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import io.gradguard.djl.doctor.FlowReport.Kind;
 
 /**
  * Inserts a {@link LayerNorm} (over the last axis, learnable scale and shift starting at 1 and 0) right after each
@@ -34,8 +33,7 @@ public final class InsertLayerNorm extends NormInsertion {
     /** Applies when a {@code SequentialBlock} holds two or more Linear layers and the flow check found depth trouble. */
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
-        return linears(block) >= 2 && report.has(Kind.ACTIVATIONS_GROW, Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW,
-                Kind.GRADIENTS_SHRINK, Kind.NON_FINITE);
+        return linears(block) >= 2 && report.depthTrouble();
     }
 
     @Override

@@ -10,7 +10,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import io.gradguard.djl.doctor.FlowReport.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,8 +50,7 @@ public final class Lsuv implements StructureFix {
     /** Applies to a {@code SequentialBlock} with two or more weight layers in its chain when depth trouble was found. */
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
-        return block instanceof SequentialBlock && scalable(block, BlockTree.lastLinear(block)) >= 2 && report.has(Kind.ACTIVATIONS_GROW,
-                Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK, Kind.NON_FINITE);
+        return block instanceof SequentialBlock && scalable(block, BlockTree.lastLinear(block)) >= 2 && report.depthTrouble();
     }
 
     @Override

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import io.gradguard.djl.doctor.FlowReport.Kind;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -83,8 +82,7 @@ public final class ReInitialize implements StructureFix {
         if (scheme == Scheme.ORTHOGONAL) {
             return true;
         }
-        if (!report.has(Kind.ACTIVATIONS_GROW, Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW, Kind.GRADIENTS_SHRINK,
-                Kind.NON_FINITE)) {
+        if (!report.depthTrouble()) {
             return false;
         }
         Nonlinearity n = nonlinearity(block);

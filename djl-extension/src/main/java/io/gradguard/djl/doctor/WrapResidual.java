@@ -9,7 +9,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
-import io.gradguard.djl.doctor.FlowReport.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -52,8 +51,7 @@ public final class WrapResidual implements StructureFix {
     @Override
     public boolean appliesTo(Block block, FlowReport report) {
         return block instanceof SequentialBlock && !hasResidual(block) && report.layers().size() >= 3
-                && report.has(Kind.ACTIVATIONS_GROW, Kind.ACTIVATIONS_SHRINK, Kind.GRADIENTS_GROW,
-                        Kind.GRADIENTS_SHRINK, Kind.NON_FINITE)
+                && report.depthTrouble()
                 && units((SequentialBlock) block, BlockTree.lastLinear(block)) >= 2;
     }
 
