@@ -76,6 +76,8 @@ public final class ConfigKeys {
     public static final String ROLLBACK_CUT = "rollback.cut";
     /** See {@link GuardConfig#rollbackMax()}. */
     public static final String ROLLBACK_MAX = "rollback.max";
+    /** See {@link GuardConfig#haltWhenSpent()}. */
+    public static final String ROLLBACK_SPENT = "rollback.spent";
     /** See {@link GuardConfig#rollbackSkip()}. */
     public static final String ROLLBACK_SKIP = "rollback.skip";
     /** See {@link GuardConfig#rewarmSteps()}. */

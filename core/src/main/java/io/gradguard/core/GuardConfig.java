@@ -259,9 +259,23 @@ public final class GuardConfig {
         return recovery.rollbackCut();
     }
 
-    /** @return rollbacks without healthy progress between them before the run is halted */
+    /** @return rollbacks without healthy progress between them before the budget is spent (see {@link #haltWhenSpent()}) */
     public int rollbackMax() {
         return recovery.rollbackMax();
+    }
+
+    /**
+     * What happens when the rollback budget is spent ({@code rollback.max} rollbacks without healthy progress, or a
+     * cut that would go below {@code lr.floor}). False (the default, {@code rollback.spent=settle}): the guard
+     * restores the last healthy snapshot once more, holds the learning-rate scale at the lowest it reached (not
+     * below the floor), and trains on, acting from then on only on what it can act on in the step (non-finite
+     * values, outliers, clipping); a run whose gradients stay non-finite still halts. True
+     * ({@code rollback.spent=halt}): the run is halted there.
+     *
+     * @return true when a spent budget halts the run
+     */
+    public boolean haltWhenSpent() {
+        return recovery.haltWhenSpent();
     }
 
     /** @return batches skipped right after a rollback */
@@ -279,7 +293,7 @@ public final class GuardConfig {
         return recovery.rewarmTarget();
     }
 
-    /** @return the run is halted when the learning-rate scale would fall below this */
+    /** @return the budget is spent when a cut would take the learning-rate scale below this (see {@link #haltWhenSpent()}) */
     public double lrFloor() {
         return recovery.lrFloor();
     }

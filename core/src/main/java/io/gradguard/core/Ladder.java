@@ -178,6 +178,10 @@ final class Ladder {
 
     /** A rule found trouble: roll back, or halt when the parameters are lost and no rollback is possible. */
     private Decision answer(StepStats s, Trouble t) {
+        if (recovery.spent() && !t.fatalWithoutRollback()) {
+            // the guard settled after its budget was spent: finite trouble is no longer acted on (nor repeated)
+            return null;
+        }
         recovery.noteBad(mostGrownParam(s));
         // the rate is blamed unless the rule says otherwise, and only once: a second rollback before any healthy
         // progress cuts as usual
@@ -272,7 +276,8 @@ final class Ladder {
         boolean auto = config.policy() == Policy.AUTO;
         var normDetector = detectors.norm;
         var lossDetector = detectors.loss;
-        boolean outliersSkip = auto && (consecutiveSkips < config.skipMax() || (recovery.rollbackEnabled() && recovery.snapshotStep >= 0));
+        boolean outliersSkip = auto && (consecutiveSkips < config.skipMax()
+                || (recovery.rollbackEnabled() && !recovery.spent() && recovery.snapshotStep >= 0));
         double normTypical = normDetector.count() > 0 ? normDetector.typical() : Double.NaN;
         double lossTypical = lossDetector.count() > 0 ? lossDetector.typical() : Double.NaN;
         double skipNorm = outliersSkip && normDetector.count() > 0 ? normTypical * config.skipRatio() : inf;

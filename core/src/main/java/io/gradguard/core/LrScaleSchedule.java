@@ -21,7 +21,8 @@ public final class LrScaleSchedule {
      * @param step the step at which it happened
      * @param scale the new scale
      * @param why {@code cut} (a rollback), {@code rewarmed}, {@code held} (re-warm stopped by a clipped spike),
-     *     {@code lowered} (persistent clipping, without a rollback) or {@code settled} (no progress after a cut)
+     *     {@code lowered} (persistent clipping, without a rollback), {@code settled} (no progress after a cut) or
+     *     {@code spent} (the last rollback of a spent budget: held there for the rest of the run)
      */
     public record Change(long step, double scale, String why) {}
 
@@ -100,6 +101,19 @@ public final class LrScaleSchedule {
      */
     public double settle(long step, double factor) {
         return hold(step, factor, "settled");
+    }
+
+    /**
+     * The rollback budget is spent: the scale that failed becomes a ceiling, and the scale is held at
+     * {@code to} (no higher than now) for the rest of the run, with no re-warm.
+     *
+     * @param step the step of the last rollback
+     * @param to the scale to hold, in (0, scale]
+     * @return the new scale
+     */
+    public double spend(long step, double to) {
+        ceiling = Math.min(ceiling, scale);
+        return hold(step, Math.min(1.0, to / scale), "spent");
     }
 
     /** Multiplies the scale by {@code factor} and holds it there: no re-warm follows. */

@@ -36,6 +36,7 @@ final class Recovery {
     private int clipWindowCount;
     private boolean rollbackPossible = true;
     private double snapshotLossLevel = Double.NaN;
+    private boolean spent;
 
     long snapshotStep = -1;
     long rollbacks;
@@ -113,37 +114,45 @@ final class Recovery {
     }
 
     /**
-     * A rollback decision when one is possible and within budget; an abort when the budget is spent; else null.
+     * A rollback decision when one is possible and within budget; when the budget is spent, the last (settling)
+     * rollback or, with {@code rollback.spent=halt}, an abort; else (rollback impossible, or already settled) null.
      * The caller resets its own per-episode counters when a rollback is returned.
      */
     Decision rollbackOrNull(long step, String why, boolean cut, Detectors d) {
-        if (!rollbackEnabled() || snapshotStep < 0) {
+        if (!rollbackEnabled() || snapshotStep < 0 || spent) {
             return null;
         }
-        if (rollbacksSinceProgress >= config.rollbackMax()) {
-            return abort(step, why + ", after " + rollbacksSinceProgress
-                    + " rollbacks without healthy progress between them (rollback.max=" + config.rollbackMax() + ")", d);
-        }
         boolean deeper = rollbacksSinceProgress > 0;
-        if (cut && schedule.wouldCutTo(deeper) < config.lrFloor()) {
-            return abort(step, why + ", and another rollback would cut the learning-rate scale to "
-                    + Guard.fmt(schedule.wouldCutTo(deeper)) + ", below lr.floor=" + config.lrFloor(), d);
+        String spentWhy = rollbacksSinceProgress >= config.rollbackMax()
+                ? ", after " + rollbacksSinceProgress + " rollbacks without healthy progress between them (rollback.max="
+                        + config.rollbackMax() + ")"
+                : cut && schedule.wouldCutTo(deeper) < config.lrFloor()
+                        ? ", and another rollback would cut the learning-rate scale to " + Guard.fmt(schedule.wouldCutTo(deeper))
+                                + ", below lr.floor=" + config.lrFloor()
+                        : null;
+        if (spentWhy != null) {
+            return config.haltWhenSpent() ? abort(step, why + spentWhy, d) : settle(step, why + spentWhy, cut, deeper, d);
         }
         double before = schedule.scale();
         double after = cut ? schedule.cut(step, deeper) : before;
         if (cut) {
             stall.arm();
         }
-        rollbacks++;
         rollbacksSinceProgress++;
-        d.restore();
-        resetClipWindow();
         skipRemaining = config.rollbackSkip();
         String detail = why + ": rolled back from step " + step + " to the snapshot before step " + snapshotStep
                 + (cut ? "; learning-rate scale " + Guard.fmt(before) + " -> " + Guard.fmt(after) + " (re-warming to "
                         + Guard.fmt(schedule.target()) + " over " + config.rewarmSteps() + " healthy steps)"
                         : "; learning-rate scale kept at " + Guard.fmt(before) + " (not the learning rate's doing)")
                 + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
+        return rollBack(step, detail, before, after, d);
+    }
+
+    /** Restores the snapshot's statistics and records the rollback; the adapter restores the state itself. */
+    private Decision rollBack(long step, String detail, double before, double after, Detectors d) {
+        rollbacks++;
+        d.restore();
+        resetClipWindow();
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("from_step", step);
         data.put("to_step", snapshotStep);
@@ -151,8 +160,33 @@ final class Recovery {
         data.put("lr_scale", after);
         data.put("skip_batches", skipRemaining);
         data.put("rollbacks", rollbacks);
+        if (spent) {
+            data.put("spent", true);
+        }
         recorder.event(new GuardEvent(step, EventKind.ROLLBACK, detail, firstBadParam, data));
         return Decision.rollback(after, detail);
+    }
+
+    /**
+     * The budget is spent and {@code rollback.spent=settle}: one last rollback to the snapshot, the scale held at
+     * the cut (not below {@code lr.floor}) for the rest of the run, and from then on finite trouble is no longer
+     * rolled back (the in-step rungs still clip and skip; a non-finite streak still halts).
+     */
+    private Decision settle(long step, String why, boolean cut, boolean deeper, Detectors d) {
+        double before = schedule.scale();
+        double after = schedule.spend(step, cut ? Math.max(config.lrFloor(), schedule.wouldCutTo(deeper)) : before);
+        spent = true;
+        skipRemaining = 0;
+        String detail = why + ": the rollback budget is spent, so the guard settles instead of halting"
+                + " (rollback.spent=settle): rolled back from step " + step + " to the snapshot before step " + snapshotStep
+                + " for the last time; learning-rate scale " + Guard.fmt(before) + " -> " + Guard.fmt(after)
+                + ", held for the rest of the run; from here on only non-finite values, outliers and clipping are acted on";
+        return rollBack(step, detail, before, after, d);
+    }
+
+    /** @return true once the budget is spent and the guard settled: finite trouble is no longer rolled back */
+    boolean spent() {
+        return spent;
     }
 
     /** The halt: its message carries the diagnosis's advice, so the two never disagree. */

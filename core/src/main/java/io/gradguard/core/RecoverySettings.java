@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param foldRate see {@link GuardConfig#foldRate()}
  * @param stallSteps see {@link GuardConfig#stallSteps()}
  * @param recoveryClip see {@link GuardConfig#recoveryClip()}
+ * @param haltWhenSpent see {@link GuardConfig#haltWhenSpent()}
  */
 record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation snapshotLocation, double rollbackCut,
         int rollbackMax, int rollbackSkip, int rewarmSteps, double rewarmTarget, double lrFloor, double foldRate,
-        int stallSteps, double recoveryClip) {
+        int stallSteps, double recoveryClip, boolean haltWhenSpent) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final int DEFAULT_SNAPSHOT_EVERY = 50;
@@ -39,6 +40,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
     static final int DEFAULT_STALL_STEPS = 25;
     /** Chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     static final double DEFAULT_RECOVERY_CLIP = 3.0;
+    /** What a spent rollback budget does: {@code settle} (the default) or {@code halt}. */
+    static final String DEFAULT_ROLLBACK_SPENT = "settle";
 
     static final ConfigKey CLIP_NORM = ConfigKey.of(ConfigKeys.CLIP_NORM,
             NumberRange.POSITIVE_OR_AUTO.shortForm(), "auto", "global-norm clip threshold", (b, key, value, source) -> {
@@ -65,8 +68,18 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             DEFAULT_ROLLBACK_CUT, "factor the learning-rate scale is multiplied by at a rollback",
             GuardConfig.Builder::rollbackCut, GuardConfig::rollbackCut);
     static final ConfigKey ROLLBACK_MAX = ConfigKey.integer(ConfigKeys.ROLLBACK_MAX, NumberRange.atLeast(1),
-            DEFAULT_ROLLBACK_MAX, "rollbacks without healthy progress between them before the run is halted",
+            DEFAULT_ROLLBACK_MAX, "rollbacks without healthy progress between them before the budget is spent (rollback.spent)",
             GuardConfig.Builder::rollbackMax, GuardConfig::rollbackMax);
+    static final ConfigKey ROLLBACK_SPENT = ConfigKey.of(ConfigKeys.ROLLBACK_SPENT, "settle | halt",
+            DEFAULT_ROLLBACK_SPENT, "when rollback.max or lr.floor is reached: settle (restore the last healthy"
+                    + " snapshot once more, hold the learning-rate scale there and train on, acting only on"
+                    + " non-finite values) or halt the run", (b, key, value, source) -> {
+                switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+                    case "settle" -> b.haltWhenSpent(false);
+                    case "halt" -> b.haltWhenSpent(true);
+                    default -> throw new InvalidConfigException(key, value, "settle or halt", source);
+                }
+            }, c -> c.haltWhenSpent() ? "halt" : "settle");
     static final ConfigKey ROLLBACK_SKIP = ConfigKey.integer(ConfigKeys.ROLLBACK_SKIP, NumberRange.atLeast(0),
             DEFAULT_ROLLBACK_SKIP, "batches skipped right after a rollback",
             GuardConfig.Builder::rollbackSkip, GuardConfig::rollbackSkip);
@@ -77,7 +90,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             DEFAULT_REWARM_TARGET, "re-warm up to this fraction of the lowest scale that exploded",
             GuardConfig.Builder::rewarmTarget, GuardConfig::rewarmTarget);
     static final ConfigKey LR_FLOOR = ConfigKey.real(ConfigKeys.LR_FLOOR, NumberRange.OPEN_UNIT, DEFAULT_LR_FLOOR,
-            "the run is halted when the learning-rate scale would fall below this",
+            "the budget is spent (rollback.spent) when a cut would take the learning-rate scale below this",
             GuardConfig.Builder::lrFloor, GuardConfig::lrFloor);
     static final ConfigKey FOLD_RATE = ConfigKey.real(ConfigKeys.FOLD_RATE, NumberRange.OFF_OR_SHARE,
             DEFAULT_FOLD_RATE, "when this share of the last 50 applied steps was clipped, the learning-rate scale"
@@ -94,7 +107,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
 
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
     static final List<ConfigKey> KEYS = List.of(CLIP_NORM, SNAPSHOT_EVERY, SNAPSHOT_LOCATION, ROLLBACK_CUT,
-            ROLLBACK_MAX, ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP);
+            ROLLBACK_MAX, ROLLBACK_SPENT, ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP);
 
     /**
      * The setters of these keys, inherited by {@link GuardConfig.Builder}. Each checks its own argument and
@@ -114,6 +127,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
         private double foldRate = DEFAULT_FOLD_RATE;
         private int stallSteps = DEFAULT_STALL_STEPS;
         private double recoveryClip = DEFAULT_RECOVERY_CLIP;
+        private boolean haltWhenSpent;
 
         Setters() {}
 
@@ -132,6 +146,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             foldRate = r.foldRate;
             stallSteps = r.stallSteps;
             recoveryClip = r.recoveryClip;
+            haltWhenSpent = r.haltWhenSpent;
         }
 
         /**
@@ -188,6 +203,16 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
          */
         public GuardConfig.Builder rollbackMax(int v) {
             rollbackMax = ROLLBACK_MAX.check(v, source);
+            return self();
+        }
+
+        /**
+         * @param v {@link GuardConfig#haltWhenSpent()}: true halts the run when the rollback budget is spent,
+         *     false (the default) settles
+         * @return this builder
+         */
+        public GuardConfig.Builder haltWhenSpent(boolean v) {
+            haltWhenSpent = v;
             return self();
         }
 
@@ -257,7 +282,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
         /** @return the settings */
         final RecoverySettings recovery() {
             return new RecoverySettings(clipNorm, snapshotEvery, snapshotLocation, rollbackCut, rollbackMax,
-                    rollbackSkip, rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip);
+                    rollbackSkip, rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip, haltWhenSpent);
         }
     }
 }

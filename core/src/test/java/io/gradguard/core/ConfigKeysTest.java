@@ -45,6 +45,7 @@ class ConfigKeysTest {
         OTHER_VALUES.put("snapshot.every", "25");
         OTHER_VALUES.put("rollback.cut", "0.5");
         OTHER_VALUES.put("rollback.max", "3");
+        OTHER_VALUES.put("rollback.spent", "halt");
         OTHER_VALUES.put("rollback.skip", "2");
         OTHER_VALUES.put("rewarm.steps", "50");
         OTHER_VALUES.put("rewarm.target", "0.6");

@@ -229,7 +229,7 @@ class GuardLadderTest {
     @Test
     void rollbackBudgetEndsInAnAbortWithADiagnosis() {
         Recorder rec = new Recorder();
-        Guard g = guard(mechanics().rollbackMax(2).build(), rec);
+        Guard g = guard(mechanics().rollbackMax(2).haltWhenSpent(true).build(), rec);
         long step = 0;
         for (; step < 60; step++) {
             feed(g, step, 1.0, 1.0);
@@ -252,7 +252,7 @@ class GuardLadderTest {
 
     @Test
     void learningRateFloorEndsInAnAbort() {
-        Guard g = guard(mechanics().lrFloor(0.3).build(), new Recorder());
+        Guard g = guard(mechanics().lrFloor(0.3).haltWhenSpent(true).build(), new Recorder());
         long step = 0;
         for (; step < 60; step++) {
             feed(g, step, 1.0, 1.0);
@@ -263,6 +263,60 @@ class GuardLadderTest {
         }
         assertThat(d.reason()).contains("below lr.floor=0.3");
         assertThat(g.summary().rollbacks()).isEqualTo(1);
+    }
+
+    @Test
+    void aSpentBudgetSettlesByDefault() {
+        Recorder rec = new Recorder();
+        Guard g = guard(mechanics().lrFloor(0.3).build(), rec);
+        assertThat(g.config().haltWhenSpent()).isFalse();
+        long step = 0;
+        for (; step < 60; step++) {
+            feed(g, step, 1.0, 1.0);
+        }
+        // the loss rises far above where the run started (finite trouble): the first rollback cuts 1 -> 0.5
+        Decision d = Decision.step();
+        while (d.action() != Action.ROLLBACK) {
+            d = feed(g, step++, 1.0, 10.0);
+        }
+        assertThat(g.lrScale()).isEqualTo(0.5);
+        // again before any healthy progress: the next cut (0.5 x 0.25) would go below lr.floor 0.3, so the guard
+        // rolls back one last time, holds the scale at the floor and does not halt
+        d = Decision.step();
+        while (d.action() != Action.ROLLBACK) {
+            d = feed(g, step++, 1.0, 10.0);
+            assertThat(d.action()).isNotEqualTo(Action.ABORT);
+        }
+        assertThat(d.reason()).contains("the rollback budget is spent").contains("below lr.floor=0.3")
+                .contains("held for the rest of the run");
+        assertThat(g.lrScale()).isEqualTo(0.3);
+        assertThat(rec.of(EventKind.ROLLBACK)).hasSize(2);
+        int rises = rec.of(EventKind.RISE).size();
+        // from here on the same finite trouble is neither rolled back nor repeated as events; the scale stays
+        for (int k = 0; k < 300; k++) {
+            assertThat(feed(g, step++, 1.0, 10.0).applies()).isTrue();
+        }
+        assertThat(rec.of(EventKind.ROLLBACK)).hasSize(2);
+        assertThat(rec.of(EventKind.RISE)).hasSize(rises);
+        assertThat(g.lrScale()).isEqualTo(0.3);
+        assertThat(g.state()).isNotEqualTo(GuardState.HALTED);
+        // a non-finite streak still halts: there is no rollback left, and the parameters would be lost
+        d = Decision.step();
+        while (d.action() == Action.SKIP || d.applies()) {
+            d = feed(g, step++, Double.NaN, 1.0);
+        }
+        assertThat(d.action()).isEqualTo(Action.ABORT);
+        assertThat(g.state()).isEqualTo(GuardState.HALTED);
+    }
+
+    @Test
+    void rollbackSpentKeyIsParsedAndChecked() {
+        assertThat(GuardConfig.custom().set("rollback.spent", "halt", "test").build().haltWhenSpent()).isTrue();
+        assertThat(GuardConfig.custom().set("rollback.spent", "Settle", "test").build().haltWhenSpent()).isFalse();
+        assertThatThrownBy(() -> GuardConfig.custom().set("rollback.spent", "stop", "agent arg").build())
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("rollback.spent").hasMessageContaining("stop").hasMessageContaining("settle or halt")
+                .hasMessageContaining("agent arg");
     }
 
     @Test

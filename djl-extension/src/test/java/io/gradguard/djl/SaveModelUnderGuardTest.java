@@ -139,7 +139,7 @@ class SaveModelUnderGuardTest {
     void aHaltedRunLeavesAndSavesTheLastHealthySnapshot() throws Exception {
         // lr.floor 0.5: the first rollback (scale 1 -> 0.3) would go below it, so the guard halts there, after
         // the snapshot before step 50
-        GuardConfig halting = GuardConfig.custom().lrFloor(0.5).build();
+        GuardConfig halting = GuardConfig.custom().lrFloor(0.5).haltWhenSpent(true).build();
         WeightsBeforeGuard before = new WeightsBeforeGuard();
         SnapshotWeights seen = new SnapshotWeights();
         Path guardedDir = dir.resolve("guarded");
@@ -171,13 +171,57 @@ class SaveModelUnderGuardTest {
         assertThat(finite(ListenerRuns.load(ListenerRuns.MLP, bareDir, NAME, 1))).as("unguarded final model").isFalse();
     }
 
+    /**
+     * A spent rollback budget settles by default ({@code rollback.spent=settle}): the guard rolls back one last time,
+     * holds the scale at {@code lr.floor} and the run trains to its end with finite weights, where
+     * {@code rollback.spent=halt} throws at the same step and the unguarded run ends in NaN.
+     */
+    @Test
+    void aSpentBudgetSettlesAndTrainsOnInsteadOfHalting() throws Exception {
+        // lr.floor 0.35: the first rollback (step 84) would cut the scale 1 -> 0.3, below it, so the budget is spent there
+        // and the guard settles at 0.35
+        SnapshotWeights seen = new SnapshotWeights();
+        GradGuardListener settling = new GradGuardListener(GuardConfig.custom().lrFloor(0.35).build()).addGuardListener(seen);
+        float[][] end;
+        try (ScenarioRun run = ListenerRuns.openJump()) {
+            run.config().addTrainingListeners(settling);
+            try (Trainer t = run.newTrainer()) {
+                seen.trainer.set(t);
+                EasyTrain.fit(t, 1, ListenerRuns.firstBatches(run, 300), null);
+                end = ListenerRuns.weights(t.getModel());
+            }
+        }
+        assertThat(seen.rollbacks).hasSize(1);
+        GuardEvent last = seen.rollbacks.get(0);
+        assertThat(last.step()).isEqualTo(84);
+        assertThat(last.data()).containsEntry("spent", true).containsEntry("lr_scale", 0.35);
+        assertThat(last.detail()).contains("the rollback budget is spent").contains("below lr.floor=0.35");
+        assertThat(settling.guard().state()).isNotEqualTo(io.gradguard.core.GuardState.HALTED);
+        assertThat(settling.guard().lrScale()).isEqualTo(0.35);
+        assertThat(finite(end)).as("the settled run's final weights").isTrue();
+
+        // rollback.spent=halt: the same run throws at the second trouble
+        try (ScenarioRun run = ListenerRuns.openJump()) {
+            run.config().addTrainingListeners(new GradGuardListener(GuardConfig.custom().lrFloor(0.35).haltWhenSpent(true).build()));
+            try (Trainer t = run.newTrainer()) {
+                assertThatThrownBy(() -> EasyTrain.fit(t, 1, ListenerRuns.firstBatches(run, 300), null))
+                        .isInstanceOf(GradGuardDivergedException.class).hasMessageContaining("below lr.floor=0.35");
+            }
+        }
+        // unguarded, the same epoch ends in NaN
+        try (ScenarioRun run = ListenerRuns.openJump(); Trainer t = run.newTrainer()) {
+            EasyTrain.fit(t, 1, ListenerRuns.firstBatches(run, 300), null);
+            assertThat(finite(ListenerRuns.weights(t.getModel()))).as("unguarded").isFalse();
+        }
+    }
+
     @Test
     void loopGuardHaltLeavesTheLastHealthySnapshot() {
         SnapshotWeights seen = new SnapshotWeights();
         float[][] atHalt;
         float[][] after;
         try (ScenarioRun run = ListenerRuns.openJump();
-                DjlGuard guard = new DjlGuard(GuardConfig.custom().lrFloor(0.5).build()).addGuardListener(seen);
+                DjlGuard guard = new DjlGuard(GuardConfig.custom().lrFloor(0.5).haltWhenSpent(true).build()).addGuardListener(seen);
                 Trainer t = run.newTrainer()) {
             seen.trainer.set(t);
             float[][][] last = new float[1][][];

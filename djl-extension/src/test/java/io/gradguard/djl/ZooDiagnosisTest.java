@@ -39,9 +39,15 @@ class ZooDiagnosisTest {
      * @param onHalt receives GradGuard's halt; null when the run must not halt (a halt then fails the test)
      */
     private RunDiagnosis[] run(Scenario s, Variant v, Consumer<RuntimeException> onHalt) throws Exception {
-        Path log = dir.resolve(s.name() + "-" + v + ".jsonl");
+        return run(s, v, onHalt, false);
+    }
+
+    /** As {@link #run(Scenario, Variant, Consumer)}, with {@code rollback.spent=halt} when {@code haltWhenSpent}. */
+    private RunDiagnosis[] run(Scenario s, Variant v, Consumer<RuntimeException> onHalt, boolean haltWhenSpent)
+            throws Exception {
+        Path log = dir.resolve(s.name() + "-" + v + (haltWhenSpent ? "-halt" : "") + ".jsonl");
         String live;
-        try (GradGuardListener l = new GradGuardListener(GuardConfig.custom().log(log).build());
+        try (GradGuardListener l = new GradGuardListener(GuardConfig.custom().log(log).haltWhenSpent(haltWhenSpent).build());
                 ScenarioRun run = s.open(v); Trainer t = run.newTrainer(l)) {
             try {
                 run.fit(t);
@@ -65,13 +71,16 @@ class ZooDiagnosisTest {
 
     @Test
     void badInitIsADepthProblemNotALearningRateOne() throws Exception {
-        RuntimeException[] halt = new RuntimeException[1];
-        RunDiagnosis d = run(new BadInitScenario(), Variant.EXPLODING, e -> halt[0] = e)[0];
+        // by default the spent budget settles: the run goes on, and its diagnosis names the depth
+        RunDiagnosis d = run(new BadInitScenario(), Variant.EXPLODING, null)[0];
         assertThat(d.neededHelp()).isTrue();
         assertThat(d.finding("depth").orElseThrow().headline()).contains("grow towards the input");
         assertThat(d.finding("learning_rate").orElseThrow().headline()).contains("not the cause");
         assertThat(d.finding("warmup")).isEmpty();
-        // the halt exception carries the diagnosis
+        // with rollback.spent=halt the run halts, and the halt exception carries the same diagnosis
+        RuntimeException[] halt = new RuntimeException[1];
+        RunDiagnosis h = run(new BadInitScenario(), Variant.EXPLODING, e -> halt[0] = e, true)[0];
+        assertThat(h.finding("depth").orElseThrow().headline()).contains("grow towards the input");
         assertThat(halt[0]).isInstanceOf(GradGuardDivergedException.class);
         GradGuardDivergedException g = (GradGuardDivergedException) halt[0];
         assertThat(g.diagnosis().finding("depth")).isPresent();
