@@ -133,9 +133,21 @@ public final class FamilyReport {
         return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
-    /** The goals of the issue for {@code auto}, measured. */
+    /**
+     * The goals of the issue for {@code auto}, measured.
+     *
+     * @param median median ratio to the oracle, exploding twins
+     * @param within15 share of exploding twins within 1.5x
+     * @param vsBestAnchor share of set-ups (with anchors) where {@code auto} is better than or tied with the best anchor
+     * @param haltsWhereAnchorWithin2x halts where an anchor ended within 2x
+     * @param failuresWhereAnchorWithin2x every failure (NaN, halt, collapse) where an anchor ended within 2x: a run that
+     *     settles instead of halting and then collapses is no rescue, and this says so beside the goal's count
+     * @param healthyUntouched share of healthy twins with no intervention
+     * @param healthyOffMoreThanHalfPercent healthy twins more than 0.5% off the unguarded run
+     * @param healthyN healthy twins
+     */
     public record Goals(double median, double within15, double vsBestAnchor, int haltsWhereAnchorWithin2x,
-            double healthyUntouched, int healthyOffMoreThanHalfPercent, int healthyN) {
+            int failuresWhereAnchorWithin2x, double healthyUntouched, int healthyOffMoreThanHalfPercent, int healthyN) {
 
         /** @return one line per goal, with the target and whether it is met */
         public List<String> lines() {
@@ -144,7 +156,8 @@ public final class FamilyReport {
                     line("exploding set-ups within 1.5x", pct(within15), ">= 90%", within15 >= 0.9),
                     line("better than or tied with the best anchor, row by row", pct(vsBestAnchor), ">= 80%", vsBestAnchor >= 0.8),
                     line("halts where an anchor finishes within 2x", Integer.toString(haltsWhereAnchorWithin2x), "0",
-                            haltsWhereAnchorWithin2x == 0),
+                            haltsWhereAnchorWithin2x == 0) + "; failures of any kind (NaN, halt, collapse) there: "
+                            + failuresWhereAnchorWithin2x,
                     line("healthy twins with no intervention", pct(healthyUntouched), ">= 98%", healthyUntouched >= 0.98),
                     line("healthy twins more than 0.5% off the unguarded run", healthyOffMoreThanHalfPercent + " of " + healthyN,
                             "0", healthyOffMoreThanHalfPercent == 0));
@@ -161,9 +174,15 @@ public final class FamilyReport {
         int vs = 0;
         int n = 0;
         int badHalts = 0;
+        int badFailures = 0;
         for (Map<String, FamilyRow> row : exploding.values()) {
             FamilyRow auto = row.get(AUTO);
             if (auto == null) {
+                continue;
+            }
+            boolean anchored = row.keySet().stream().anyMatch(p -> !p.equals(AUTO) && !p.equals("none"));
+            if (!anchored) {
+                // a set-up run for GradGuard alone (the extended tuning set's later seeds) has nothing to compare with
                 continue;
             }
             n++;
@@ -172,8 +191,11 @@ public final class FamilyReport {
             if (auto.result().equals("halted") && bestAnchor <= 2.0) {
                 badHalts++;
             }
+            if (auto.failed() && bestAnchor <= 2.0) {
+                badFailures++;
+            }
         }
-        return new Goals(a.median(), a.within15(), n == 0 ? 0 : (double) vs / n, badHalts,
+        return new Goals(a.median(), a.within15(), n == 0 ? 0 : (double) vs / n, badHalts, badFailures,
                 a.healthyN() == 0 ? 0 : 1.0 - (double) a.healthyIntervened() / a.healthyN(), a.healthyOff(), a.healthyN());
     }
 

@@ -26,15 +26,40 @@ final class FamilySweep {
 
     private FamilySweep() {}
 
+    /**
+     * An oracle cache ({@link FamilyRunner}'s format) written from the rows' oracle columns: the grid points are
+     * powers of two times a round nominal rate, so the CSV's decimal reads back as the same float.
+     */
+    private static Path oracleCache(List<FamilyRow> rows) throws IOException {
+        Path f = Files.createTempFile("gradguard-oracles", ".csv");
+        f.toFile().deleteOnExit();
+        StringBuilder sb = new StringBuilder();
+        rows.stream().filter(r -> r.engine().equals("djl")).map(r -> String.format(Locale.ROOT, "%d,%s,%s,%s,-%n",
+                r.seed(), r.setup(), Float.toString((float) r.oracleLr()), Float.toString((float) r.oracleLoss())))
+                .distinct().forEach(sb::append);
+        Files.writeString(f, sb);
+        return f;
+    }
+
     static void run(Map<String, String> opt, String md) throws IOException, InterruptedException {
-        Path anchorsFile = Path.of(opt.getOrDefault("anchors", "family-tuning.csv"));
-        if (!Files.exists(anchorsFile)) {
-            throw new IllegalArgumentException("--anchors file " + anchorsFile + " not found: run the tuning split first"
-                    + " (--split=tuning RESULTS.md writes family-tuning.csv)");
+        String anchorsArg = opt.getOrDefault("anchors", "family-tuning.csv");
+        List<FamilyRow> given = new ArrayList<>();
+        for (String name : anchorsArg.split(",")) {
+            Path file = Path.of(name.trim());
+            if (!Files.exists(file)) {
+                throw new IllegalArgumentException("--anchors file " + file + " not found: run the tuning split first"
+                        + " (--split=tuning RESULTS.md writes family-tuning.csv; the extended set's command is in RESULTS.md)");
+            }
+            given.addAll(FamilyBenchmark.read(file));
         }
-        List<FamilyRow> anchors = FamilyBenchmark.read(anchorsFile).stream()
-                .filter(r -> !r.policy().equals(FamilyReport.AUTO)).toList();
-        List<String> items = new ArrayList<>(anchors.stream().map(r -> r.engine() + ":" + r.seed()).distinct().toList());
+        // every set-up of the files is swept, also those run for GradGuard alone (they have no anchors to compare with)
+        List<FamilyRow> anchors = given.stream().filter(r -> !r.policy().equals(FamilyReport.AUTO)).toList();
+        List<String> items = new ArrayList<>(given.stream().map(r -> r.engine() + ":" + r.seed()).distinct().toList());
+        if (!opt.containsKey("oracles")) {
+            // the files hold each set-up's oracle: no candidate searches it again
+            opt = new LinkedHashMap<>(opt);
+            opt.put("oracles", oracleCache(given).toString());
+        }
         int workers = Integer.parseInt(opt.getOrDefault("workers", Integer.toString(Runtime.getRuntime().availableProcessors())));
         StringBuilder table = new StringBuilder("| candidate | median ratio | within 1.5x | failed | better or tied with the"
                 + " best anchor | healthy twins changed |\n|---|---|---|---|---|---|\n");
@@ -60,16 +85,23 @@ final class FamilySweep {
             System.err.printf(Locale.ROOT, "%s (%.1f min)%n", line, (System.nanoTime() - t0) / 60e9);
             table.append(line).append('\n');
         }
-        String section = "## Family tuning sweep\n\n"
+        // several files: the tuning split with its extended seeds, a section of its own beside the first sweep's
+        String title = anchorsArg.contains(",") ? "## Family tuning sweep, extended tuning set" : "## Family tuning sweep";
+        String section = title + "\n\n"
                 + "Date: " + LocalDate.now() + ". GradGuard `auto` under each candidate setting on the tuning split only (the"
-                + " held-out split was never run with these), against the anchors' rows of `" + anchorsFile.getFileName()
+                + " held-out split was never run with these), against the anchors' rows of `" + anchorsArg
                 + "`; " + (items.size()) + " set-ups, the same definitions as the family tables. The defaults are the"
-                + " candidate named `defaults`.\nCommand: `./mvnw -q -B -pl benchmarks exec:exec"
+                + " candidate named `defaults`." + (anchorsArg.contains(",") ? " The extended tuning set is the tuning split's"
+                        + " set-ups (`family-tuning.csv`), 40 more seeds with every anchor (`family-tuning-extra.csv`, written by"
+                        + " `--split=tuning --from=66 --count=40 --tf-count=0`) and 100 more run for GradGuard alone"
+                        + " (`family-tuning-more.csv`, by `--split=tuning --from=106 --count=60 --tf-count=40"
+                        + " --policies=gradguard-auto`), all from the tuning split's seed range; \"better or tied\" counts the"
+                        + " set-ups that have anchors." : "") + "\nCommand: `./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.family.FamilyBenchmark \"-Dbench.args=--sweep=" + opt.get("sweep")
-                + " --anchors=" + anchorsFile.getFileName() + " RESULTS.md\"` (after the tuning split's run).\n\n" + table;
+                + " --anchors=" + anchorsArg + " RESULTS.md\"` (after the tuning split's run).\n\n" + table;
         System.out.println(section);
         if (md != null) {
-            OverheadBenchmark.replaceSection(Path.of(md), "## Family tuning sweep", section);
+            OverheadBenchmark.replaceSection(Path.of(md), title, section);
         }
     }
 }
