@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.training.Trainer;
 import io.gradguard.core.GuardConfig;
+import io.gradguard.djl.GradGuardDivergedException;
 import io.gradguard.djl.GradGuardListener;
 import io.gradguard.djl.doctor.DoctorResult;
 import io.gradguard.djl.doctor.Trial;
@@ -115,6 +116,8 @@ class DoctorCommandTest {
         try (GradGuardListener guard = new GradGuardListener(GuardConfig.custom().log(log).build());
                 ScenarioRun run = new BadInitScenario().open(Variant.EXPLODING); Trainer t = run.newTrainer(guard)) {
             run.fit(t);
+        } catch (GradGuardDivergedException e) {
+            // after settling, a non-finite streak still halts (whether it comes depends on the thread count)
         }
         assertThat(Files.readString(log)).as("the guard spends its rollback budget on the unfixed run and settles")
                 .contains("\"spent\":true");
