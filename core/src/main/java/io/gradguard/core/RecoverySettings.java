@@ -72,8 +72,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             GuardConfig.Builder::rollbackMax, GuardConfig::rollbackMax);
     static final ConfigKey ROLLBACK_SPENT = ConfigKey.of(ConfigKeys.ROLLBACK_SPENT, "settle | halt",
             DEFAULT_ROLLBACK_SPENT, "when rollback.max or lr.floor is reached: settle (restore the last healthy"
-                    + " snapshot once more, hold the learning-rate scale there and train on, acting only on"
-                    + " non-finite values) or halt the run", (b, key, value, source) -> {
+                    + " snapshot once more, hold the learning-rate scale there and train on, acting only in the step: skip"
+                    + " and clip) or halt the run", (b, key, value, source) -> {
                 switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
                     case "settle" -> b.haltWhenSpent(false);
                     case "halt" -> b.haltWhenSpent(true);
