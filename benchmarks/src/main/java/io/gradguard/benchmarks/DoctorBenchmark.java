@@ -2,12 +2,14 @@ package io.gradguard.benchmarks;
 
 import ai.djl.nn.Block;
 import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
 import io.gradguard.core.GuardConfig;
 import io.gradguard.djl.DjlGuard;
 import io.gradguard.djl.GradGuardDivergedException;
 import io.gradguard.djl.doctor.Doctor;
 import io.gradguard.djl.doctor.DoctorResult;
 import io.gradguard.djl.doctor.Trial;
+import io.gradguard.djl.internal.OptimizerAccess;
 import io.gradguard.models.AttentionWarmupScenario;
 import io.gradguard.models.BadInitScenario;
 import io.gradguard.models.FeatureScaleScenario;
@@ -51,7 +53,8 @@ public final class DoctorBenchmark {
 
     /** One zoo row's outcome. */
     record ZooRow(String scenario, String prescription, float reference, float unfixed, float auto, float doctor,
-            int plannedSteps, int trialSteps, int finderSteps, long doctorMillis, int flowPasses, long flowMillis, double stepMillis) {}
+            int plannedSteps, int trialSteps, int finderSteps, long doctorMillis, int flowPasses, long flowMillis, double stepMillis,
+            String seeds) {}
 
     /**
      * Entry point.
@@ -180,11 +183,61 @@ public final class DoctorBenchmark {
         long doctorMillis = (System.nanoTime() - t0) / 1_000_000;
         float doctor;
         try (ScenarioRun run = s.open(Variant.EXPLODING, (float) r.chosen().learningRate())) {
-            doctor = train(run, r.noChangeNeeded() ? null : r.fixedBlock(run.model().getNDManager()), null);
+            doctor = trainPrescription(run, r);
         }
         double stepMillis = stepMillis(s);
+        String seeds = r.noChangeNeeded() || !r.chosenFixes().isEmpty() ? null : seeds(s, r);
         return new ZooRow(s.name(), String.join("; ", r.prescription()), reference, unfixed, auto, doctor, steps, r.trialSteps(),
-                finderSteps(r), doctorMillis, r.flowBefore().passes(), r.flowBefore().millis(), stepMillis);
+                finderSteps(r), doctorMillis, r.flowBefore().passes(), r.flowBefore().millis(), stepMillis, seeds);
+    }
+
+    /** Seeds a prescription that keeps the model is re-applied on, the scenario's own first. */
+    static final int SEEDS = 5;
+
+    /**
+     * A prescription that keeps the model (a new rate, a warm-up) applies as it is to the scenario drawn from other
+     * seeds (initialization and data): the median and range, over {@value #SEEDS} seeds, of its ratio to the reference
+     * trained on the same seed, beside the model as it is.
+     */
+    private static String seeds(Scenario s, DoctorResult r) {
+        List<Double> doctor = new ArrayList<>();
+        List<Double> unfixed = new ArrayList<>();
+        for (long seed = Scenario.SEED; seed < Scenario.SEED + SEEDS; seed++) {
+            float reference;
+            try (ScenarioRun run = s.open(Variant.REFERENCE, s.learningRate(Variant.REFERENCE), -1f, seed)) {
+                reference = train(run, null, null);
+            }
+            try (ScenarioRun run = s.open(Variant.EXPLODING, (float) r.chosen().learningRate(), -1f, seed)) {
+                doctor.add((double) trainPrescription(run, r) / reference);
+            }
+            try (ScenarioRun run = s.open(Variant.EXPLODING, s.learningRate(Variant.EXPLODING), -1f, seed)) {
+                unfixed.add((double) train(run, null, null) / reference);
+            }
+        }
+        return String.format(Locale.ROOT, "`%s`, its prescription re-applied on %d seeds (initialization and data, seeds"
+                + " %d-%d): median %s (%s to %s), the model as it is %s (%s to %s)", s.name(), SEEDS, Scenario.SEED,
+                Scenario.SEED + SEEDS - 1, x(median(doctor)), x(min(doctor)), x(max(doctor)), x(median(unfixed)),
+                x(min(unfixed)), x(max(unfixed)));
+    }
+
+    private static double median(List<Double> v) {
+        List<Double> c = new ArrayList<>(v);
+        c.sort(Double::compare);
+        return c.size() % 2 == 1 ? c.get(c.size() / 2) : (c.get(c.size() / 2 - 1) + c.get(c.size() / 2)) / 2;
+    }
+
+    private static double min(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).map(d -> Double.isNaN(d) ? Double.POSITIVE_INFINITY : d).min()
+                .orElse(Double.NaN);
+    }
+
+    private static double max(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).map(d -> Double.isNaN(d) ? Double.POSITIVE_INFINITY : d).max()
+                .orElse(Double.NaN);
+    }
+
+    private static String x(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2fx", v) : "NaN";
     }
 
     private static int finderSteps(DoctorResult r) {
@@ -208,14 +261,44 @@ public final class DoctorBenchmark {
         }
     }
 
+    /**
+     * Trains what the doctor prescribed, as a user would follow it: the run must be open at the prescribed rate; the
+     * doctor's fixed block replaces the model's own only when the prescription changes the model (a new rate or a
+     * warm-up alone keeps the user's model, initialized as it was), and a prescribed warm-up scales the optimizer's
+     * rate linearly from 1/N to 1 over its N steps.
+     *
+     * @param run the run, open at the prescribed learning rate
+     * @param r the doctor's result
+     * @return the eval loss after the run's planned steps (NaN when it diverged)
+     */
+    static float trainPrescription(ScenarioRun run, DoctorResult r) {
+        Block block = r.noChangeNeeded() || r.chosenFixes().isEmpty() ? null : r.fixedBlock(run.model().getNDManager());
+        return train(run, block, null, r.noChangeNeeded() ? 0 : r.warmUpSteps());
+    }
+
     /** Trains the run for its planned steps (with {@code block} in place of its own, and under {@code guard}); eval loss. */
     static float train(ScenarioRun run, Block block, DjlGuard guard) {
+        return train(run, block, guard, 0);
+    }
+
+    private static float train(ScenarioRun run, Block block, DjlGuard guard, int warmUp) {
         if (block != null) {
             run.model().setBlock(block);
         }
         try (Trainer t = run.newTrainer()) {
+            int[] done = {0};
+            if (warmUp > 0) {
+                Optimizer o = OptimizerAccess.optimizer(t);
+                if (o == null || OptimizerAccess.scaleLearningRate(o, () -> Math.min(1.0, (done[0] + 1.0) / warmUp)) == 0) {
+                    throw new IllegalStateException("the doctor prescribed a warm-up the benchmark cannot apply to "
+                            + (o == null ? "this trainer" : o.getClass().getName()));
+                }
+            }
             try {
-                run.trainByHand(t, guard == null ? (tr, loss) -> tr.step() : guard::step);
+                run.trainByHand(t, guard == null ? (tr, loss) -> {
+                    tr.step();
+                    done[0]++;
+                } : guard::step);
             } catch (GradGuardDivergedException e) {
                 return Float.NaN;
             } catch (IllegalStateException e) {
@@ -274,6 +357,12 @@ public final class DoctorBenchmark {
                     r.scenario(), ratio(r.unfixed(), r.reference()), ratio(r.auto(), r.reference()),
                     ratio(r.doctor(), r.reference()), r.prescription().replace("|", "\\|"), r.trialSteps(), r.finderSteps(),
                     r.plannedSteps() + " planned", r.flowPasses(), r.flowMillis(), r.flowMillis() / r.stepMillis()));
+        }
+        for (ZooRow r : rows) {
+            if (r.seeds() != null) {
+                sb.append("\nA prescription that keeps the model is also measured on other seeds of its scenario: ")
+                        .append(r.seeds()).append(".\n");
+            }
         }
         long none = healthy.values().stream().filter(v -> v.startsWith("no change")).count();
         sb.append(String.format(Locale.ROOT, "%nHealthy models (the zoo rows' references and the generated family's %s-split"

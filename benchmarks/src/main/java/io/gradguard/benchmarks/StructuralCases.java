@@ -122,8 +122,7 @@ final class StructuralCases {
             doctor = plain;
         } else {
             try (ScenarioRun run = bad.open((float) d.chosen().learningRate())) {
-                Block b = d.fixedBlock(run.model().getNDManager());
-                doctor = DoctorBenchmark.train(run, b, null);
+                doctor = DoctorBenchmark.trainPrescription(run, d);
             }
         }
         return new Row(kind, unfixed.id(), best, plain, doctor, d.noChangeNeeded() ? "no change" : d.chosen().name());

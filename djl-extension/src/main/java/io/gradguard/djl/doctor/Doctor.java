@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * ranks the trials by the loss on held-back batches after the trial (lower is better; diverged last) and prescribes,
  * as code-level lines, the simplest trial that ends within {@link Builder#margin} of the best (fewest changes: each
  * fix counts one, a new learning rate one, a warm-up one; ties go to the lower loss), so "no change needed" when the
- * model as it is ends within the margin.
+ * model as it is ends within the margin. When it prescribes a lower rate whose first update the flow check still finds
+ * too large a part of a weight, it prescribes the warm-up to that rate as well (no trial of its own: it only lowers
+ * the first updates, and the flow check after it shows them in range).
  *
  * <pre>{@code
  * DoctorResult r = Doctor.builder()
@@ -111,11 +113,20 @@ public final class Doctor {
             TrialChoice choice = TrialChoice.of(runner.trials(), before, b.learningRate, b.margin, b.changeMargin);
             Trial chosen = choice.chosen();
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
-            int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
             try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
-                // with a warm-up, the first update is made at 1/N of the rate
-                after = bench.flow(fixed, chosen.learningRate() / Math.max(1, warmUp));
+                after = bench.flow(fixed, chosen.learningRate());
+            }
+            // a lower rate whose first update the flow check still finds too large gets the warm-up as well: it
+            // starts that update at 1/N of the rate, and the check after the warm-up shows it in range
+            boolean warmUpToNewRate = warmUpReachable && !choice.noChange() && chosen.learningRate() < b.learningRate
+                    && after.has(FlowReport.Kind.UPDATE_TOO_LARGE);
+            int warmUp = chosen.warmUpSteps() > 0 || warmUpToNewRate ? plannedWarmUp : 0;
+            if (warmUp > 0) {
+                try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
+                    // with a warm-up, the first update is made at 1/N of the rate
+                    after = bench.flow(fixed, chosen.learningRate() / warmUp);
+                }
             }
             List<String> lines = choice.nothingTrained()
                     ? List.of("no trial trained: the model as it is and every change tried diverged or could not learn"

@@ -142,6 +142,7 @@ class DoctorTest {
         assertThat(r.noChangeNeeded()).isTrue();
         assertThat(r.chosen().name()).isEqualTo("as-is");
         assertThat(r.prescription()).singleElement().asString().startsWith("no change needed");
+        assertThat(r.warmUpSteps()).isZero();
     }
 
     /**
