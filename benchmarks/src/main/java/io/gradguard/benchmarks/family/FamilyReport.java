@@ -339,23 +339,32 @@ public final class FamilyReport {
     }
 
     /**
-     * @return one sentence: on how many DJL twins, healthy and exploding, {@code auto} gave the first-step
-     *     gradient-flow warning (the TensorFlow adapter has no such check)
+     * @return one sentence: on how many twins of each engine, healthy and exploding, {@code auto} gave the first-step
+     *     gradient-flow warning
      */
     public String flowWarnings() {
-        int[] healthyCount = count(healthy);
-        int[] explodingCount = count(exploding);
-        return String.format(Locale.ROOT, "First-step gradient-flow warning of `auto` (DJL; a warning only, nothing is"
-                + " changed): on %d of %d healthy twins, and on %d of %d exploding twins (their first update at 2x-100x"
-                + " the oracle rate).%n", healthyCount[0], healthyCount[1], explodingCount[0], explodingCount[1]);
+        StringBuilder sb = new StringBuilder("First-step gradient-flow warning of `auto` (a warning only, nothing is"
+                + " changed):");
+        String sep = " ";
+        for (String engine : List.of("djl", "tf")) {
+            int[] h = count(healthy, engine);
+            int[] e = count(exploding, engine);
+            if (h[1] + e[1] == 0) {
+                continue;
+            }
+            sb.append(sep).append(String.format(Locale.ROOT, "%s on %d of %d healthy twins and on %d of %d exploding twins",
+                    engine.equals("djl") ? "DJL" : "TensorFlow", h[0], h[1], e[0], e[1]));
+            sep = "; ";
+        }
+        return sb.append(" (their first update at 2x-100x the oracle rate).").append(System.lineSeparator()).toString();
     }
 
-    private static int[] count(Map<String, Map<String, FamilyRow>> twins) {
+    private static int[] count(Map<String, Map<String, FamilyRow>> twins, String engine) {
         int warned = 0;
         int n = 0;
         for (Map<String, FamilyRow> row : twins.values()) {
             FamilyRow a = row.get(AUTO);
-            if (a == null || !a.engine().equals("djl")) {
+            if (a == null || !a.engine().equals(engine)) {
                 continue;
             }
             n++;

@@ -53,8 +53,13 @@ public final class FlowReport {
         this.signalLogSlope = logSlope(signals);
     }
 
-    /** Least-squares slope of ln(y) over the positions; positions whose y is not finite and > 0 are left out. */
-    static OptionalDouble logSlope(List<Double> ys) {
+    /**
+     * Least-squares slope of ln(y) over the positions; positions whose y is not finite and > 0 are left out.
+     *
+     * @param ys the values, by position
+     * @return the slope; empty under 2 usable positions
+     */
+    public static OptionalDouble logSlope(List<Double> ys) {
         double n = 0;
         double sx = 0;
         double sy = 0;

@@ -109,6 +109,14 @@ final class GuardSnapshot {
         return pre.get(i);
     }
 
+    /**
+     * @param i a trainable variable's index, in gradient order
+     * @return its snapshot variable (the pre-update value of the step that last took a snapshot)
+     */
+    Variable<?> held(int i) {
+        return snap.get(i);
+    }
+
     /** @return the names of the optimizer's variables the snapshot holds besides the trainable ones */
     List<String> stateNames() {
         List<String> out = new ArrayList<>();

@@ -70,12 +70,16 @@ public final class GuardedGraph {
     private final Op train;
     private final Op restore;
     private final Output<TFloat64> weightNorms;
+    private final Output<TFloat64> firstStepNorms;
+    private final List<Integer> ranks = new ArrayList<>();
     private final boolean lossKnown;
     private final String optimizerName;
 
     private GuardedGraph(Graph graph, PlaceholderWithDefault<TFloat64> plan, Output<TFloat64> stats, Op train,
-            Op restore, Output<TFloat64> weightNorms, boolean lossKnown, String optimizerName) {
+            Op restore, Output<TFloat64> weightNorms, Output<TFloat64> firstStepNorms, boolean lossKnown,
+            String optimizerName) {
         this.graph = graph;
+        this.firstStepNorms = firstStepNorms;
         this.plan = plan;
         this.stats = stats;
         this.train = train;
@@ -123,6 +127,22 @@ public final class GuardedGraph {
     /** @return the trainable variables' element counts (-1 when unknown) */
     public List<Long> sizes() {
         return sizes;
+    }
+
+    /**
+     * The trainable variables' norms in the snapshot and the norms of their change since it, in one vector: first
+     * each variable's snapshot norm, then each variable's distance from its snapshot, in gradient order. Run after a
+     * step that took a snapshot, it gives that step's pre-update weight norms and update norms.
+     *
+     * @return the output (a separate, rare run: the guard runs it once, after the first step)
+     */
+    public Output<TFloat64> firstStepNorms() {
+        return firstStepNorms;
+    }
+
+    /** @return each trainable variable's rank (number of dimensions), in gradient order */
+    public List<Integer> ranks() {
+        return ranks;
     }
 
     /** @return the optimizer state variables the snapshot holds besides the trainable ones */
@@ -192,9 +212,11 @@ public final class GuardedGraph {
         // ---- restore and weight norms: separate, rare runs
         Op restore = snapshot.restoreOp(tf);
         Output<TFloat64> weightNorms = weightNorms(tf, step.vars);
+        Output<TFloat64> firstStepNorms = firstStepNorms(tf, step.vars, snapshot);
 
-        GuardedGraph gg = new GuardedGraph(graph, step.plan, step.stats, train, restore, weightNorms, step.lossKnown,
-                optimizer.getOptimizerName());
+        GuardedGraph gg = new GuardedGraph(graph, step.plan, step.stats, train, restore, weightNorms, firstStepNorms,
+                step.lossKnown, optimizer.getOptimizerName());
+        step.vars.forEach(v -> gg.ranks.add(v.shape().numDimensions()));
         gg.names.addAll(step.names);
         gg.sizes.addAll(step.sizes);
         gg.stateNames.addAll(snapshot.stateNames());
@@ -226,12 +248,30 @@ public final class GuardedGraph {
         return after;
     }
 
+    /** @return the snapshot norms, then the distances from the snapshot, in float64, named {@code first_step_norms} */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Output<TFloat64> firstStepNorms(Ops tf, List<Output<? extends TType>> vars, GuardSnapshot snapshot) {
+        List<Operand<TFloat64>> held = new ArrayList<>();
+        List<Operand<TFloat64>> moved = new ArrayList<>();
+        for (int i = 0; i < vars.size(); i++) {
+            Operand<TFloat64> v64 = tf.dtypes.cast(vars.get(i), TFloat64.class);
+            Operand<TFloat64> s64 = tf.dtypes.cast((Operand) snapshot.held(i), TFloat64.class);
+            held.add(norm(tf, s64));
+            moved.add(norm(tf, tf.math.sub(v64, s64)));
+        }
+        held.addAll(moved);
+        return tf.withName("first_step_norms").stack(held).asOutput();
+    }
+
+    private static Operand<TFloat64> norm(Ops tf, Operand<TFloat64> x) {
+        return tf.math.sqrt(tf.reduceSum(tf.math.square(x), StepPlanGraph.allAxes(tf, x)));
+    }
+
     /** @return each variable's L2 norm, in float64, stacked into one vector named {@code weight_norms} */
     private static Output<TFloat64> weightNorms(Ops tf, List<Output<? extends TType>> vars) {
         List<Operand<TFloat64>> wn = new ArrayList<>();
         for (Output<? extends TType> v : vars) {
-            Operand<TFloat64> v64 = tf.dtypes.cast(v, TFloat64.class);
-            wn.add(tf.math.sqrt(tf.reduceSum(tf.math.square(v64), StepPlanGraph.allAxes(tf, v64))));
+            wn.add(norm(tf, tf.dtypes.cast(v, TFloat64.class)));
         }
         return tf.withName("weight_norms").stack(wn).asOutput();
     }

@@ -184,6 +184,9 @@ public final class TfGuardSession extends GuardSession {
             snapped = stats.getDouble(n + GuardedGraph.STAT_SNAPSHOT) > 0.5;
             StepStats s = new StepStats(thisStep, graph.lossKnown() ? loss : Double.NaN, graph.lossKnown(), norm, norms);
             this.session = session;
+            if (thisStep == 0 && s.gradientsFinite()) {
+                firstStepFlow(session, norms, snapped);
+            }
             d = decideAndAct(s, weightNorms(session));
         } catch (RuntimeException e) {
             disable("could not read the step's numbers: " + e, e);
@@ -235,6 +238,29 @@ public final class TfGuardSession extends GuardSession {
         }
         if (snapped != d.snapshot()) {
             guard().disableRollback("the in-graph snapshot and the guard disagree about which step it holds");
+        }
+    }
+
+    /**
+     * The first step's gradient-flow check: a warning, never an action. The pre-update weights are in the snapshot
+     * the step took (no snapshot: the trend alone); a failure to read them leaves the check out.
+     */
+    private void firstStepFlow(Session session, double[] grads, boolean snapped) {
+        double[] held = null;
+        if (snapped) {
+            try (Result r = session.runner().fetch(graph.firstStepNorms()).run()) {
+                TFloat64 t = (TFloat64) r.get(0);
+                held = new double[(int) t.size()];
+                for (int i = 0; i < held.length; i++) {
+                    held[i] = t.getDouble(i);
+                }
+            } catch (RuntimeException e) {
+                held = null;
+            }
+        }
+        String w = TfFirstStepFlow.warning(graph.names(), graph.ranks(), grads, held);
+        if (w != null) {
+            guard().warning(0, w);
         }
     }
 
