@@ -346,7 +346,8 @@ public final class DoctorBenchmark {
                 + " -Dbench.main=io.gradguard.benchmarks.DoctorBenchmark "
                 + (split.equals("tuning") ? "\"-Dbench.args=--split=tuning RESULTS.md\"" : "-Dbench.args=RESULTS.md") + "`\n\n");
         sb.append("Each zoo row's exploding variant: the model as it is, GradGuard `auto` alone, and the doctor's"
-                + " prescription (its fixed block at its learning rate), each trained for the scenario's planned steps,"
+                + " prescription as a user follows it (its fixed block when it changes the model, else the model as it"
+                + " is; its learning rate; its warm-up), each trained for the scenario's planned steps,"
                 + " as a ratio to the best known fix (the scenario's tuned reference) trained the same way. The doctor's"
                 + " own cost: its trials (at most 10% of the planned steps) and its learning-rate range test, in steps;"
                 + " the gradient-flow check in passes and milliseconds against the median training step.\n\n");
