@@ -123,7 +123,11 @@ public final class FamilyReport {
                 .orElse(Double.POSITIVE_INFINITY);
     }
 
-    static double median(List<Double> values) {
+    /**
+     * @param values the values
+     * @return their median; NaN when there are none
+     */
+    public static double median(List<Double> values) {
         if (values.isEmpty()) {
             return Double.NaN;
         }

@@ -113,18 +113,16 @@ public final class Doctor {
             TrialChoice choice = TrialChoice.of(runner.trials(), before, b.learningRate, b.margin, b.changeMargin);
             Trial chosen = choice.chosen();
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
+            int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
             try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
-                after = bench.flow(fixed, chosen.learningRate());
-            }
-            // a lower rate whose first update the flow check still finds too large gets the warm-up as well: it
-            // starts that update at 1/N of the rate, and the check after the warm-up shows it in range
-            boolean warmUpToNewRate = warmUpReachable && !choice.noChange() && chosen.learningRate() < b.learningRate
-                    && after.has(FlowReport.Kind.UPDATE_TOO_LARGE);
-            int warmUp = chosen.warmUpSteps() > 0 || warmUpToNewRate ? plannedWarmUp : 0;
-            if (warmUp > 0) {
-                try (TrialBench.Built fixed = bench.build(chosenFixes, chosen.learningRate())) {
-                    // with a warm-up, the first update is made at 1/N of the rate
+                // with a warm-up, the first update is made at 1/N of the rate
+                after = bench.flow(fixed, chosen.learningRate() / Math.max(1, warmUp));
+                // a lower rate whose first update the flow check still finds too large gets the warm-up as well: it
+                // starts that update at 1/N of the rate, and the check after the warm-up shows it in range
+                if (warmUp == 0 && warmUpReachable && !choice.noChange() && chosen.learningRate() < b.learningRate
+                        && after.has(FlowReport.Kind.UPDATE_TOO_LARGE)) {
+                    warmUp = plannedWarmUp;
                     after = bench.flow(fixed, chosen.learningRate() / warmUp);
                 }
             }

@@ -140,10 +140,10 @@ final class TrialBench implements AutoCloseable {
         double fin;
         try (Built b = build(fixes, lr)) {
             Trainer t = b.trainer();
-            double[] scale = {1};
+            int[] done = {0};
             if (warmUp > 0) {
                 ai.djl.training.optimizer.Optimizer o = OptimizerAccess.optimizer(t);
-                if (o == null || OptimizerAccess.scaleLearningRate(o, () -> scale[0]) == 0) {
+                if (o == null || OptimizerAccess.scaleLearningRate(o, OptimizerAccess.linearWarmUp(warmUp, () -> done[0])) == 0) {
                     throw new IllegalStateException("Doctor: cannot warm up the learning rate of trial " + name
                             + ": the trainer's optimizer (" + (o == null ? "not found" : o.getClass().getName())
                             + ") has no learning-rate tracker the doctor can reach");
@@ -168,7 +168,7 @@ final class TrialBench implements AutoCloseable {
                     diverged = true;
                     break;
                 }
-                scale[0] = warmUp > 0 ? Math.min(1.0, (i + 1.0) / warmUp) : 1.0;
+                done[0] = i;
                 try {
                     t.step();
                 } catch (IllegalStateException e) {

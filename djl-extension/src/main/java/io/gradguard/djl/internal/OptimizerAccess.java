@@ -11,6 +11,7 @@ import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
 
 /** Finds a trainer's {@link Optimizer} and lays the guard's learning-rate scale over its trackers. */
 public final class OptimizerAccess {
@@ -104,6 +105,18 @@ public final class OptimizerAccess {
                 }
             }
         };
+    }
+
+    /**
+     * A linear learning-rate warm-up as a scale for {@link #scaleLearningRate}: 1/N on the first update, rising by
+     * 1/N per update, 1 from update N on.
+     *
+     * @param steps N, the warm-up's updates (at least 1)
+     * @param done the updates made so far
+     * @return the scale
+     */
+    public static DoubleSupplier linearWarmUp(int steps, IntSupplier done) {
+        return () -> Math.min(1.0, (done.getAsInt() + 1.0) / steps);
     }
 
     /**

@@ -17,9 +17,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.TensorFlow;
 import org.tensorflow.types.TFloat64;
 
@@ -246,18 +246,7 @@ public final class TfGuardSession extends GuardSession {
      * the step took (no snapshot: the trend alone); a failure to read them leaves the check out.
      */
     private void firstStepFlow(Session session, double[] grads, boolean snapped) {
-        double[] held = null;
-        if (snapped) {
-            try (Result r = session.runner().fetch(graph.firstStepNorms()).run()) {
-                TFloat64 t = (TFloat64) r.get(0);
-                held = new double[(int) t.size()];
-                for (int i = 0; i < held.length; i++) {
-                    held[i] = t.getDouble(i);
-                }
-            } catch (RuntimeException e) {
-                held = null;
-            }
-        }
+        double[] held = snapped ? fetch(session, graph.firstStepNorms()) : null;
         String w = TfFirstStepFlow.warning(graph.names(), graph.ranks(), grads, held);
         if (w != null) {
             guard().warning(0, w);
@@ -265,19 +254,21 @@ public final class TfGuardSession extends GuardSession {
     }
 
     private Supplier<double[]> weightNorms(Session session) {
-        return () -> {
-            try (Result r = session.runner().fetch(graph.weightNorms()).run()) {
-                Tensor t = r.get(0);
-                TFloat64 w = (TFloat64) t;
-                double[] out = new double[(int) w.size()];
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = w.getDouble(i);
-                }
-                return out;
-            } catch (RuntimeException e) {
-                return null;
+        return () -> fetch(session, graph.weightNorms());
+    }
+
+    /** Runs one of the guard's vectors on its own; null when the run fails. */
+    private static double[] fetch(Session session, Output<TFloat64> vector) {
+        try (Result r = session.runner().fetch(vector).run()) {
+            TFloat64 w = (TFloat64) r.get(0);
+            double[] out = new double[(int) w.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = w.getDouble(i);
             }
-        };
+            return out;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private void disable(String why, RuntimeException error) {
