@@ -32,6 +32,8 @@ public final class ConfigKeys {
     public static final String SPIKE_Z = "spike.z";
     /** See {@link GuardConfig#spikeRatio()}. */
     public static final String SPIKE_RATIO = "spike.ratio";
+    /** See {@link GuardConfig#spikeCalm()}. */
+    public static final String SPIKE_CALM = "spike.calm";
     /** See {@link GuardConfig#spikeAlpha()}. */
     public static final String SPIKE_ALPHA = "spike.alpha";
     /** See {@link GuardConfig#spikeWarmup()}. */

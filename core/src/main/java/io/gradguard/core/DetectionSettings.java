@@ -25,14 +25,17 @@ import java.util.List;
  * @param collapseDrop see {@link GuardConfig#collapseDrop()}
  * @param collapseQuiet see {@link GuardConfig#collapseQuiet()}
  * @param deadShare see {@link GuardConfig#deadShare()}
+ * @param spikeCalm see {@link GuardConfig#spikeCalm()}
  */
 record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, int spikeWarmup, double lossZ,
         double lossRatio, int lossPatience, double skipRatio, int skipMax, int nonfiniteMax, int growthSteps,
-        double riseRatio, double regressRatio, double slideRatio, double collapseDrop, double collapseQuiet, double deadShare) {
+        double riseRatio, double regressRatio, double slideRatio, double collapseDrop, double collapseQuiet, double deadShare,
+        double spikeCalm) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final double DEFAULT_SPIKE_Z = 6.0;
     static final double DEFAULT_SPIKE_RATIO = 10.0;
+    static final double DEFAULT_SPIKE_CALM = 12.0;
     static final double DEFAULT_SPIKE_ALPHA = 0.98;
     static final int DEFAULT_SPIKE_WARMUP = 20;
     static final double DEFAULT_LOSS_Z = 6.0;
@@ -55,6 +58,11 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
     static final ConfigKey SPIKE_RATIO = ConfigKey.real(ConfigKeys.SPIKE_RATIO, NumberRange.ABOVE_ONE,
             DEFAULT_SPIKE_RATIO, "minimum ratio of a spike's norm to the typical norm",
             GuardConfig.Builder::spikeRatio, GuardConfig::spikeRatio);
+    static final ConfigKey SPIKE_CALM = ConfigKey.real(ConfigKeys.SPIKE_CALM, NumberRange.ABOVE_ONE,
+            DEFAULT_SPIKE_CALM, "minimum ratio of a spike's norm to the typical norm until the run first shows"
+                    + " instability (a clipped spike, a loss spike, a skipped batch, a non-finite step, a rollback); such a"
+                    + " spike is still clipped down to spike.ratio times typical; at or below spike.ratio: off",
+            GuardConfig.Builder::spikeCalm, GuardConfig::spikeCalm);
     static final ConfigKey SPIKE_ALPHA = ConfigKey.real(ConfigKeys.SPIKE_ALPHA, NumberRange.OPEN_UNIT,
             DEFAULT_SPIKE_ALPHA, "EMA decay of the norm and loss statistics (~50-step memory)",
             GuardConfig.Builder::spikeAlpha, GuardConfig::spikeAlpha);
@@ -111,7 +119,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             GuardConfig.Builder::deadShare, GuardConfig::deadShare);
 
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
-    static final List<ConfigKey> KEYS = List.of(SPIKE_Z, SPIKE_RATIO, SPIKE_ALPHA, SPIKE_WARMUP, LOSS_Z,
+    static final List<ConfigKey> KEYS = List.of(SPIKE_Z, SPIKE_RATIO, SPIKE_CALM, SPIKE_ALPHA, SPIKE_WARMUP, LOSS_Z,
             LOSS_RATIO, LOSS_PATIENCE, SKIP_RATIO, SKIP_MAX, NONFINITE_MAX, GROWTH_STEPS, RISE_RATIO,
             REGRESS_RATIO, SLIDE_RATIO, COLLAPSE_DROP, COLLAPSE_QUIET, DEAD_SHARE);
 
@@ -124,6 +132,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
 
         private double spikeZ = DEFAULT_SPIKE_Z;
         private double spikeRatio = DEFAULT_SPIKE_RATIO;
+        private double spikeCalm = DEFAULT_SPIKE_CALM;
         private double spikeAlpha = DEFAULT_SPIKE_ALPHA;
         private int spikeWarmup = DEFAULT_SPIKE_WARMUP;
         private double lossZ = DEFAULT_LOSS_Z;
@@ -146,6 +155,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             DetectionSettings d = prototype.detection;
             spikeZ = d.spikeZ;
             spikeRatio = d.spikeRatio;
+            spikeCalm = d.spikeCalm;
             spikeAlpha = d.spikeAlpha;
             spikeWarmup = d.spikeWarmup;
             lossZ = d.lossZ;
@@ -178,6 +188,15 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
          */
         public GuardConfig.Builder spikeRatio(double v) {
             spikeRatio = SPIKE_RATIO.check(v, source);
+            return self();
+        }
+
+        /**
+         * @param v {@link GuardConfig#spikeCalm()}, > 1 (at or below spike.ratio: off)
+         * @return this builder
+         */
+        public GuardConfig.Builder spikeCalm(double v) {
+            spikeCalm = SPIKE_CALM.check(v, source);
             return self();
         }
 
@@ -328,7 +347,7 @@ record DetectionSettings(double spikeZ, double spikeRatio, double spikeAlpha, in
             }
             return new DetectionSettings(spikeZ, spikeRatio, spikeAlpha, spikeWarmup, lossZ, lossRatio,
                     lossPatience, skipRatio, skipMax, nonfiniteMax, growthSteps, riseRatio, regressRatio,
-                    slideRatio, collapseDrop, collapseQuiet, deadShare);
+                    slideRatio, collapseDrop, collapseQuiet, deadShare, spikeCalm);
         }
     }
 }

@@ -16,6 +16,8 @@ final class Detectors {
     ParameterNormTracker params;
     private SpikeDetector normAtSnapshot;
     private SpikeDetector lossAtSnapshot;
+    /** No instability has shown yet: a norm must pass the wider calm ratio to count as a spike. */
+    private boolean calm = true;
 
     Detectors(GuardConfig config) {
         this.config = config;
@@ -26,6 +28,25 @@ final class Detectors {
 
     private SpikeDetector newNorm() {
         return new SpikeDetector(config.spikeZ(), config.spikeRatio(), config.spikeAlpha(), config.spikeWarmup());
+    }
+
+    /**
+     * Where a norm starts to count as a spike: {@code spike.calm} times the typical norm (or the z band) until the run
+     * shows instability, then the norm detector's own threshold ({@code spike.ratio}). The clip of a spike goes down to
+     * the latter either way.
+     *
+     * @return the norm's spike threshold now; +infinity while the detector warms up
+     */
+    double normSpikeAbove() {
+        return calm && config.spikeCalm() > config.spikeRatio() ? norm.threshold(config.spikeCalm()) : norm.threshold();
+    }
+
+    /**
+     * Instability showed (a clipped spike, a loss spike, a skipped outlier, a non-finite step, a rule's trouble): from
+     * now on, for the rest of the run, a norm counts as a spike from {@code spike.ratio}.
+     */
+    void troubled() {
+        calm = false;
     }
 
     /** A snapshot was taken: remember the statistics that go with it. */

@@ -23,7 +23,10 @@ import java.util.function.Supplier;
  *   <li>non-finite loss or gradient: skip the step;
  *   <li>a norm more than {@code skip.ratio} times its typical value (or such a loss with a spiking norm):
  *       skip the batch as an outlier;
- *   <li>a norm above the clip threshold (adaptive: the spike threshold; or {@code clip.norm}): clip;
+ *   <li>a norm above the clip threshold (adaptive: the spike threshold; or {@code clip.norm}): clip. Until the
+ *       run first shows instability, an adaptive spike counts from {@code spike.calm} times the typical norm
+ *       instead of {@code spike.ratio}, and is clipped down to {@code spike.ratio} times it
+ *       ({@link StepPlan#clipTo()});
  *   <li>otherwise: step, untouched; every {@code snapshot.every} healthy steps, when the loss has improved on
  *       the last snapshot's, the adapter snapshots.
  * </ol>

@@ -29,6 +29,8 @@ public final class GuardConfig {
     public static final double DEFAULT_SPIKE_Z = DetectionSettings.DEFAULT_SPIKE_Z;
     /** Default of {@link #spikeRatio()}. */
     public static final double DEFAULT_SPIKE_RATIO = DetectionSettings.DEFAULT_SPIKE_RATIO;
+    /** Default of {@link #spikeCalm()}. */
+    public static final double DEFAULT_SPIKE_CALM = DetectionSettings.DEFAULT_SPIKE_CALM;
     /** Default of {@link #spikeAlpha()}. */
     public static final double DEFAULT_SPIKE_ALPHA = DetectionSettings.DEFAULT_SPIKE_ALPHA;
     /** Default of {@link #spikeWarmup()}. */
@@ -146,6 +148,19 @@ public final class GuardConfig {
     /** @return minimum ratio of a spike's norm to the typical norm */
     public double spikeRatio() {
         return detection.spikeRatio();
+    }
+
+    /**
+     * The spike floor of a calm run: until the run first shows instability (a clipped spike, a loss spike, a skipped
+     * batch, a non-finite step, a rule's rollback), a norm counts as a spike only from {@code max(spikeCalm,
+     * spikeRatio)} times the typical norm, and is then clipped down to {@code spikeRatio} times it; from then on,
+     * {@link #spikeRatio()} alone. A healthy run's rare lone outlier between the two is left alone; an exploding run's
+     * first spike is far above both. At or below {@code spikeRatio}: off.
+     *
+     * @return minimum ratio of a spike's norm to the typical norm while the run is calm
+     */
+    public double spikeCalm() {
+        return detection.spikeCalm();
     }
 
     /** @return EMA decay of the norm and loss statistics (~50-step memory) */

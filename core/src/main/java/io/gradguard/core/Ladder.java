@@ -77,6 +77,9 @@ final class Ladder {
         healthyStreak = 0;
     }
 
+    /** The clip threshold the step being decided was planned with (for the texts). */
+    private double stepClipAbove = Double.POSITIVE_INFINITY;
+
     private void event(long step, EventKind kind, String detail, String param) {
         recorder.event(new GuardEvent(step, kind, detail, param));
     }
@@ -87,7 +90,9 @@ final class Ladder {
         StepPlan.Outcome o = plan.predict(norm, s.lossKnown() ? s.loss() : 0.0);
         var normDetector = detectors.norm;
         var lossDetector = detectors.loss;
-        boolean normSpike = finite && normDetector.isSpike(norm);
+        // the thresholds this step was planned with (troubled() below widens nothing, it only tightens the next plan)
+        stepClipAbove = clipThreshold();
+        boolean normSpike = finite && norm > detectors.normSpikeAbove();
         boolean lossSpike = finite && s.lossKnown() && lossDetector.isSpike(s.loss());
         boolean outlier = finite && (norm > plan.skipNormAbove() || s.loss() > plan.skipLossAbove() && norm > plan.skipLossNormAbove());
         boolean outlierAny = finite && normDetector.count() > 0 && (norm > normDetector.typical() * config.skipRatio()
@@ -97,6 +102,9 @@ final class Ladder {
                 config.policy() == Policy.AUTO && outlierAny, normSpike, lossSpike, consecutiveSkips, recovery.schedule.scale(),
                 !finite && lastUpdateHealthy && nonFiniteWeights(weights), s.paramGradNorms());
         String reason = observe(s, view, o, outlier);
+        if (!finite || lossSpike || view.clippedSpike() || outlier) {
+            detectors.troubled();
+        }
         if (config.policy().acts()) {
             for (TroubleRule rule : rules) {
                 Trouble t = rule.check(view);
@@ -156,13 +164,13 @@ final class Ladder {
         } else if (v.clippedSpike()) {
             if (!previousClippedSpike) {
                 event(s.step(), EventKind.SPIKE, "gradient norm " + Guard.fmt(norm) + " (" + Guard.fmt(normDetector.ratio(norm))
-                        + "x typical) above the clip threshold " + Guard.fmt(clipThreshold()) + "; clipped by " + Guard.fmt(o.clipCoef()),
+                        + "x typical) above the clip threshold " + Guard.fmt(stepClipAbove) + "; clipped by " + Guard.fmt(o.clipCoef()),
                         mostGrownParam(s));
             }
             recovery.noteBad(mostGrownParam(s));
         } else if (!config.policy().acts() && v.normSpike()) {
             event(s.step(), EventKind.SPIKE, "gradient norm " + Guard.fmt(norm) + " is " + Guard.fmt(normDetector.ratio(norm))
-                    + "x typical (threshold " + Guard.fmt(clipThreshold()) + "); monitor policy: not clipped", mostGrownParam(s));
+                    + "x typical (threshold " + Guard.fmt(stepClipAbove) + "); monitor policy: not clipped", mostGrownParam(s));
         }
         previousClippedSpike = skippedOutlier ? previousClippedSpike : v.clippedSpike();
         return why;
@@ -182,6 +190,7 @@ final class Ladder {
             // the guard settled after its budget was spent: finite trouble is no longer acted on (nor repeated)
             return null;
         }
+        detectors.troubled();
         recovery.noteBad(mostGrownParam(s));
         // the rate is blamed unless the rule says otherwise, and only once: a second rollback before any healthy
         // progress cuts as usual
@@ -225,7 +234,7 @@ final class Ladder {
         consecutiveSkips = 0;
         double norm = s.gradNorm();
         Decision d = o.action() == Action.CLIP
-                ? Decision.clip(o.clipCoef(), "norm " + Guard.fmt(norm) + " > threshold " + Guard.fmt(clipThreshold()))
+                ? Decision.clip(o.clipCoef(), "norm " + Guard.fmt(norm) + " > threshold " + Guard.fmt(stepClipAbove))
                 : Decision.step();
         if (v.clippedSpike() || v.lossSpike()) {
             recovery.stable.unstable(recovery.schedule.scale());
@@ -289,8 +298,8 @@ final class Ladder {
         // trouble, never a state to snapshot
         boolean snapshot = snapshotDue(step) && !(auto && (collapse.suspected() || dead.suspected()));
         double lossAbove = Math.min(lossDetector.threshold(), auto ? lossRise.threshold() : inf);
-        return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, normDetector.threshold(), lossAbove,
-                acts, acts && recovery.skipRemaining > 0, snapshot, recovery.schedule.scale());
+        return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, detectors.normSpikeAbove(), lossAbove,
+                acts, acts && recovery.skipRemaining > 0, snapshot, recovery.schedule.scale(), acts ? clipTarget() : inf);
     }
 
     /** Whether a healthy step at {@code step} would be snapshotted (it would extend the healthy streak by one). */
@@ -298,16 +307,26 @@ final class Ladder {
         return recovery.snapshotDue(step, healthyStreak + 1, detectors);
     }
 
+    /** @return the norm above which the next step is clipped (with a calm run's wider spike floor) */
+    private double clipThreshold() {
+        return clipAt(detectors.normSpikeAbove());
+    }
+
+    /** @return the norm a clipped step is scaled down to: the spike threshold at {@code spike.ratio}, never above */
+    private double clipTarget() {
+        return Math.min(clipAt(detectors.norm.threshold()), clipThreshold());
+    }
+
     /**
-     * The clip threshold: {@code clip.norm} when fixed; otherwise the spike threshold, tightened after the
+     * A clip threshold: {@code clip.norm} when fixed; otherwise the given spike threshold, tightened after the
      * first rollback to {@code recovery.clip} times the typical norm.
      */
-    private double clipThreshold() {
+    private double clipAt(double spikeAbove) {
         if (fixedClip != null) {
             return fixedClip.threshold();
         }
         var normDetector = detectors.norm;
-        double t = normDetector.threshold();
+        double t = spikeAbove;
         if (config.recoveryClip() > 0 && recovery.rollbacks > 0 && normDetector.count() > 0) {
             t = Math.min(t, normDetector.typical() * config.recoveryClip());
         }

@@ -23,6 +23,9 @@ package io.gradguard.core;
  * @param skipAll skip whatever the numbers (batches skipped after a rollback)
  * @param snapshotIfHealthy snapshot the pre-update state when the step turns out healthy
  * @param lrScale the learning-rate scale to apply to this step's update
+ * @param clipTo the norm a clipped step's gradients are scaled down to, at most {@code clipAbove} (a spike is
+ *     recognised above {@code clipAbove} and clipped to {@code clipTo}: they differ while a calm run's spikes are
+ *     judged with the wider {@code spike.calm} ratio)
  */
 public record StepPlan(
         long step,
@@ -35,10 +38,33 @@ public record StepPlan(
         boolean skipNonFinite,
         boolean skipAll,
         boolean snapshotIfHealthy,
-        double lrScale) {
+        double lrScale,
+        double clipTo) {
 
     /** The number of values {@link #toArray()} returns. */
-    public static final int SIZE = 10;
+    public static final int SIZE = 11;
+
+    /**
+     * A plan that clips down to the threshold it clips above ({@code clipTo == clipAbove}).
+     *
+     * @param step the step index the plan is for
+     * @param clipAbove clip when the norm is above this, down to it
+     * @param skipNormAbove skip the batch as an outlier when the norm is above this
+     * @param skipLossAbove together with {@code skipLossNormAbove}: skip when the loss is above this ...
+     * @param skipLossNormAbove ... and the norm is above this
+     * @param spikeNormAbove a norm above this is a spike: the step is not healthy (no snapshot)
+     * @param spikeLossAbove a loss above this is a spike: the step is not healthy (no snapshot)
+     * @param skipNonFinite skip when the norm or the loss is not finite
+     * @param skipAll skip whatever the numbers
+     * @param snapshotIfHealthy snapshot the pre-update state when the step turns out healthy
+     * @param lrScale the learning-rate scale to apply to this step's update
+     */
+    public StepPlan(long step, double clipAbove, double skipNormAbove, double skipLossAbove, double skipLossNormAbove,
+            double spikeNormAbove, double spikeLossAbove, boolean skipNonFinite, boolean skipAll, boolean snapshotIfHealthy,
+            double lrScale) {
+        this(step, clipAbove, skipNormAbove, skipLossAbove, skipLossNormAbove, spikeNormAbove, spikeLossAbove, skipNonFinite,
+                skipAll, snapshotIfHealthy, lrScale, clipAbove);
+    }
 
     /** A plan that never acts except skipping non-finite steps: what a graph runs when nobody feeds a plan. */
     public static final StepPlan SKIP_NONFINITE_ONLY = new StepPlan(-1, Double.POSITIVE_INFINITY,
@@ -64,7 +90,7 @@ public record StepPlan(
             return new Outcome(Action.SKIP, 0.0, false);
         }
         if (norm > clipAbove) {
-            return new Outcome(Action.CLIP, Math.min(clipAbove / (norm + io.gradguard.core.clip.GlobalNormClip.EPSILON), 1.0), false);
+            return new Outcome(Action.CLIP, Math.min(clipTo / (norm + io.gradguard.core.clip.GlobalNormClip.EPSILON), 1.0), false);
         }
         boolean healthy = !(norm > spikeNormAbove) && !(loss > spikeLossAbove);
         return new Outcome(Action.STEP, 1.0, snapshotIfHealthy && healthy);
@@ -73,13 +99,13 @@ public record StepPlan(
     /**
      * The plan as numbers, in a fixed order, for feeding a graph: clipAbove, skipNormAbove,
      * skipLossAbove, skipLossNormAbove, spikeNormAbove, spikeLossAbove, skipNonFinite (1/0), skipAll
-     * (1/0), snapshotIfHealthy (1/0), lrScale.
+     * (1/0), snapshotIfHealthy (1/0), lrScale, clipTo.
      *
      * @return {@link #SIZE} doubles
      */
     public double[] toArray() {
         return new double[] {clipAbove, skipNormAbove, skipLossAbove, skipLossNormAbove, spikeNormAbove,
-            spikeLossAbove, skipNonFinite ? 1 : 0, skipAll ? 1 : 0, snapshotIfHealthy ? 1 : 0, lrScale};
+            spikeLossAbove, skipNonFinite ? 1 : 0, skipAll ? 1 : 0, snapshotIfHealthy ? 1 : 0, lrScale, clipTo};
     }
 
     /**

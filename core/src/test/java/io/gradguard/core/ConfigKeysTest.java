@@ -27,6 +27,7 @@ class ConfigKeysTest {
         OTHER_VALUES.put("snapshot.location", "host");
         OTHER_VALUES.put("spike.z", "5.0");
         OTHER_VALUES.put("spike.ratio", "8.0");
+        OTHER_VALUES.put("spike.calm", "15.0");
         OTHER_VALUES.put("spike.alpha", "0.9");
         OTHER_VALUES.put("spike.warmup", "30");
         OTHER_VALUES.put("loss.z", "4.0");

@@ -43,8 +43,9 @@ class GuardLadderTest {
      * cuts to half, re-warm to three quarters of the ceiling.
      */
     private static GuardConfig.Builder mechanics() {
-        // the stall cut is off: these tests follow the re-warm on a flat synthetic loss, which it would halve
-        return GuardConfig.custom().spikeRatio(2.0).rollbackCut(0.5).rewarmTarget(0.75).stallSteps(0);
+        // the stall cut is off: these tests follow the re-warm on a flat synthetic loss, which it would halve; the calm
+        // floor is off (spike.calm at spike.ratio): every spike counts from 2x
+        return GuardConfig.custom().spikeRatio(2.0).spikeCalm(2.0).rollbackCut(0.5).rewarmTarget(0.75).stallSteps(0);
     }
 
     private static Guard guard(GuardConfig config, Recorder rec) {

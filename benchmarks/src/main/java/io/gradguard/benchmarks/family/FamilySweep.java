@@ -21,6 +21,8 @@ import java.util.Map;
  *
  * Each candidate is a {@code key=value;key=value} override of the defaults; {@code defaults} is the
  * defaults themselves. The anchors' rows come from {@code --anchors} (written by the tuning split's run).
+ * {@code --section=NAME} writes a section of its own, "... sweep: NAME" (underscores read as spaces), beside the
+ * earlier sweeps instead of over them.
  */
 final class FamilySweep {
 
@@ -86,7 +88,8 @@ final class FamilySweep {
             table.append(line).append('\n');
         }
         // several files: the tuning split with its extended seeds, a section of its own beside the first sweep's
-        String title = anchorsArg.contains(",") ? "## Family tuning sweep, extended tuning set" : "## Family tuning sweep";
+        String title = (anchorsArg.contains(",") ? "## Family tuning sweep, extended tuning set" : "## Family tuning sweep")
+                + (opt.containsKey("section") ? ": " + opt.get("section").replace('_', ' ') : "");
         String section = title + "\n\n"
                 + "Date: " + LocalDate.now() + ". GradGuard `auto` under each candidate setting on the tuning split only (the"
                 + " held-out split was never run with these), against the anchors' rows of `" + anchorsArg
@@ -98,7 +101,8 @@ final class FamilySweep {
                         + " --policies=gradguard-auto`), all from the tuning split's seed range; \"better or tied\" counts the"
                         + " set-ups that have anchors." : "") + "\nCommand: `./mvnw -q -B -pl benchmarks exec:exec"
                 + " -Dbench.main=io.gradguard.benchmarks.family.FamilyBenchmark \"-Dbench.args=--sweep=" + opt.get("sweep")
-                + " --anchors=" + anchorsArg + " RESULTS.md\"` (after the tuning split's run).\n\n" + table;
+                + " --anchors=" + anchorsArg + (opt.containsKey("section") ? " --section=" + opt.get("section") : "")
+                + " RESULTS.md\"` (after the tuning split's run).\n\n" + table;
         System.out.println(section);
         if (md != null) {
             OverheadBenchmark.replaceSection(Path.of(md), title, section);

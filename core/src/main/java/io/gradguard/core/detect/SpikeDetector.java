@@ -91,10 +91,20 @@ public final class SpikeDetector {
 
     /** @return the spike threshold; +infinity while warming up */
     public double threshold() {
+        return threshold(minRatio);
+    }
+
+    /**
+     * The threshold with another ratio floor: {@code exp(mean) * max(ratio, exp(z * std))}.
+     *
+     * @param ratio the minimum ratio to the typical value, > 1
+     * @return the threshold; +infinity while warming up
+     */
+    public double threshold(double ratio) {
         if (!ready()) {
             return Double.POSITIVE_INFINITY;
         }
-        return Math.exp(mean + Math.max(Math.log(minRatio), z * logStd()));
+        return Math.exp(mean + Math.max(Math.log(ratio), z * logStd()));
     }
 
     /**

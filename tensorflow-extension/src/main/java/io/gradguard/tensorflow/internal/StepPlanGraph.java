@@ -140,7 +140,7 @@ final class StepPlanGraph {
         Operand<TBool> clip = tf.math.logicalAnd(tf.math.logicalAnd(finite, apply), tf.math.greater(norm, pv.get(0)));
         Operand<TFloat64> one = tf.constant(1.0);
         Operand<TFloat64> coef = tf.select(clip,
-                tf.math.minimum(tf.math.div(pv.get(0), tf.math.add(norm, tf.constant(GlobalNormClip.EPSILON))), one),
+                tf.math.minimum(tf.math.div(pv.get(10), tf.math.add(norm, tf.constant(GlobalNormClip.EPSILON))), one),
                 one);
         Operand<TBool> healthy = tf.math.logicalAnd(tf.math.logicalAnd(finite, apply), tf.math.logicalAnd(tf.math.logicalNot(clip),
                 tf.math.logicalAnd(tf.math.logicalNot(tf.math.greater(norm, pv.get(4))),
