@@ -242,6 +242,15 @@ class TfGuardTest {
         for (int i = 0; i < bare.length; i++) {
             assertThat((double) clipped[i]).as("weight %d", i).isCloseTo(coef * bare[i], within(1e-7 + 1e-3 * Math.abs(bare[i])));
         }
+        // a calm run's plan recognises a spike above clipAbove and clips it down to clipTo: the graph takes both
+        double inf = Double.POSITIVE_INFINITY;
+        deltaOfFirstLayer(new StepPlan(0, 0.5 * norm, inf, inf, inf, inf, inf, true, false, false, 1.0, 0.3 * norm),
+                TfMlpScenario::sgd);
+        assertThat(lastStats[n + 3]).as("clipped to clipTo").isCloseTo(0.3 * norm / (norm + 1e-6), within(1e-12));
+        float[] notRecognised = deltaOfFirstLayer(new StepPlan(0, 1.2 * norm, inf, inf, inf, inf, inf, true, false, false, 1.0,
+                0.3 * norm), TfMlpScenario::sgd);
+        assertThat(lastStats[n + 3]).as("below clipAbove: not clipped").isEqualTo(1.0);
+        assertThat(notRecognised).containsExactly(bare);
     }
 
     @Test
