@@ -56,7 +56,7 @@ class TfFirstStepFlowTest {
         assertThat(warned).hasSize(1);
         assertThat(warned.get(0).path("step").asLong()).isZero();
         // the first update, read from the in-graph snapshot, is thousands of times the output layer's weight
-        assertThat(warned.get(0).path("detail").asText()).containsPattern("the first update moved dense\\d_kernel by"
+        assertThat(warned.get(0).path("detail").asText()).containsPattern("the first update moves dense\\d_kernel by"
                 + " [0-9.e+]+x its norm").contains("TfFlowCheck");
     }
 

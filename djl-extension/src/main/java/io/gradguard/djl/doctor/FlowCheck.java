@@ -51,7 +51,7 @@ public final class FlowCheck {
      * How the DJL guard's warning on its first step begins (a {@code warning} event at step 0) when that step's flow,
      * judged by {@link #ofStep}, is out of the warning's bands.
      */
-    public static final String FIRST_STEP_WARNING = "gradient flow at the first step is out of range";
+    public static final String FIRST_STEP_WARNING = io.gradguard.core.diagnose.FirstStepFlowWarning.WARNING;
 
     private final int batches;
     private final double learningRate;

@@ -1,9 +1,9 @@
 package io.gradguard.tensorflow.internal;
 
+import io.gradguard.core.diagnose.FirstStepFlowWarning;
 import io.gradguard.tensorflow.doctor.FlowReport;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.OptionalDouble;
 
 /**
@@ -11,17 +11,13 @@ import java.util.OptionalDouble;
  * per-variable gradient norms) and one small run after it (the pre-update weight norms the in-graph snapshot holds,
  * and each weight's distance from them: the first update, whatever the optimizer). It reads the weight gradients'
  * trend with depth (the weights in gradient order, which is creation order for the usual layer stacks) and the first
- * update relative to each weight, against the same wide bands as the DJL guard's first-step check; the doctor
+ * update relative to each weight, against the bands of {@link FirstStepFlowWarning}, as the DJL guard's; the doctor
  * ({@code io.gradguard.tensorflow.doctor.TfFlowCheck}) measures more (the backpropagated signal layer by layer).
  */
 final class TfFirstStepFlow {
 
     /** Start of the warning, as the DJL guard's. */
-    static final String WARNING = "gradient flow at the first step is out of range";
-    /** The weight gradients' size compounded over the depth beyond this factor (or below its inverse) is warned of. */
-    static final double COMPOUND_WARN = 100;
-    /** A first update larger than the weight itself is warned of. */
-    static final double UPDATE_WARN = 1;
+    static final String WARNING = FirstStepFlowWarning.WARNING;
 
     private TfFirstStepFlow() {}
 
@@ -51,7 +47,7 @@ final class TfFirstStepFlow {
             weightGrads.add(grads[i]);
             if (norms != null && norms[i] > 0) {
                 double ratio = norms[n + i] / norms[i];
-                if (ratio > UPDATE_WARN) {
+                if (FirstStepFlowWarning.updateTooLarge(ratio)) {
                     over++;
                     if (ratio > worstRatio) {
                         worstRatio = ratio;
@@ -65,23 +61,15 @@ final class TfFirstStepFlow {
         if (slope.isPresent() && weights >= 2) {
             // the gradients' growth per layer on their way back to the input, compounded over the depth
             double perLayer = Math.exp(-slope.getAsDouble());
-            double compound = Math.pow(perLayer, weights - 1);
-            if (compound > COMPOUND_WARN || compound < 1 / COMPOUND_WARN) {
-                found.add(String.format(Locale.ROOT, "the weight gradients' size %s x%.3g per layer towards the input,"
-                        + " x%.3g over %d weights (warned outside [%.3g, %.3g]): %s", compound > 1 ? "grows" : "shrinks",
-                        perLayer, compound, weights, 1 / COMPOUND_WARN, COMPOUND_WARN,
-                        compound > 1 ? "they explode on their way back" : "they vanish on their way back"));
+            String c = FirstStepFlowWarning.compoundFinding(perLayer, Math.pow(perLayer, weights - 1), weights, "weights");
+            if (c != null) {
+                found.add(c);
             }
         }
         if (worst != null) {
-            found.add(String.format(Locale.ROOT, "the first update moved %s by %.3gx its norm (warned above %.3g), %d of"
-                    + " %d weights above: the learning rate is too high for the model as it is initialized", worst,
-                    worstRatio, UPDATE_WARN, over, weights));
+            found.add(FirstStepFlowWarning.updateFinding(worst, worstRatio, null, over, weights, Double.NaN));
         }
-        if (found.isEmpty()) {
-            return null;
-        }
-        return WARNING + ": " + String.join("; ", found) + ". io.gradguard.tensorflow.doctor.TfFlowCheck measures the"
-                + " graph at initialization and TfReinit re-initializes its variables";
+        return FirstStepFlowWarning.message(found, "io.gradguard.tensorflow.doctor.TfFlowCheck measures the graph at"
+                + " initialization and TfReinit re-initializes its variables");
     }
 }

@@ -43,7 +43,7 @@ class TfFirstStepFlowRuleTest {
     @Test
     void aFirstUpdateLargerThanItsWeightIsWarnedOfAndBiasesAreNotJudged() {
         assertThat(TfFirstStepFlow.warning(NAMES, RANKS, grads(1), norms(1.5)))
-                .contains("the first update moved w0 by 1.50x its norm").contains("6 of 6 weights above");
+                .contains("the first update moves w0 by 1.50x its norm").contains("6 of 6 weights above");
         double[] onlyBias = norms(0.01);
         onlyBias[NAMES.size() + 1] = 50;
         assertThat(TfFirstStepFlow.warning(NAMES, RANKS, grads(1), onlyBias)).isNull();
