@@ -312,9 +312,12 @@ final class Ladder {
         return clipAt(detectors.normSpikeAbove());
     }
 
-    /** @return the norm a clipped step is scaled down to: the spike threshold at {@code spike.ratio}, never above */
+    /**
+     * @return the norm a clipped step is scaled down to: the clip threshold at {@code spike.ratio} (never above
+     *     {@link #clipThreshold()}, whose spike floor is {@code spike.ratio} or the wider calm one)
+     */
     private double clipTarget() {
-        return Math.min(clipAt(detectors.norm.threshold()), clipThreshold());
+        return clipAt(detectors.norm.threshold());
     }
 
     /**
