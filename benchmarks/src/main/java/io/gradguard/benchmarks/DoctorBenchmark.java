@@ -77,11 +77,27 @@ public final class DoctorBenchmark {
             System.err.println("doctor: " + s.name() + " done");
         }
         Map<String, String> healthyVerdicts = new LinkedHashMap<>();
+        // a healthy model the doctor changes: its prescription followed and the model as it is, each trained for the
+        // planned steps (does the user lose by following the change?)
+        Map<String, float[]> followedRuns = new LinkedHashMap<>();
         for (Scenario s : zoo) {
+            DoctorResult r;
             try (ScenarioRun run = s.open(Variant.REFERENCE)) {
-                DoctorResult r = consult(s.name() + " (reference)", blocks(s, Variant.REFERENCE), configs(s, Variant.REFERENCE),
+                r = consult(s.name() + " (reference)", blocks(s, Variant.REFERENCE), configs(s, Variant.REFERENCE),
                         s.learningRate(Variant.REFERENCE), run, s.steps());
                 healthyVerdicts.put(s.name() + " (reference)", verdict(r));
+            }
+            if (!r.noChangeNeeded()) {
+                // a change on a healthy model: does the user lose by following it? both trained for the planned steps
+                float asIs;
+                try (ScenarioRun run = s.open(Variant.REFERENCE)) {
+                    asIs = train(run, null, null);
+                }
+                float followed;
+                try (ScenarioRun run = s.open(Variant.REFERENCE, (float) r.chosen().learningRate())) {
+                    followed = trainPrescription(run, r);
+                }
+                followedRuns.put(s.name() + " (reference)", new float[] {followed, asIs});
             }
         }
         String split = List.of(args).stream().filter(a -> a.startsWith("--split=")).map(a -> a.substring(8)).findFirst()
@@ -107,6 +123,18 @@ public final class DoctorBenchmark {
                 };
                 DoctorResult r = consult(g.name(), blocks, configs, lr, run, g.steps());
                 healthyVerdicts.put(g.name(), verdict(r));
+                if (!r.noChangeNeeded()) {
+                    // a change on a healthy twin: does the user lose by following it? both trained for the planned steps
+                    float asIs;
+                    try (ScenarioRun plainRun = g.open(lr)) {
+                        asIs = train(plainRun, null, null);
+                    }
+                    float followed;
+                    try (ScenarioRun fixedRun = g.open((float) r.chosen().learningRate())) {
+                        followed = trainPrescription(fixedRun, r);
+                    }
+                    followedRuns.put(g.name(), new float[] {followed, asIs});
+                }
             }
             System.err.println("doctor: healthy " + g.name() + " -> " + healthyVerdicts.get(g.name()));
         }
@@ -120,7 +148,7 @@ public final class DoctorBenchmark {
             structural.add(r);
             System.err.println("doctor: structural " + r);
         }
-        String section = markdown(rows, healthyVerdicts, split) + StructuralCases.markdown(structural, split);
+        String section = markdown(rows, healthyVerdicts, followedRuns, split) + StructuralCases.markdown(structural, split);
         System.out.println(section);
         if (md != null && !smoke) {
             OverheadBenchmark.replaceSection(Path.of(md), "## Structure doctor (" + split + " split)", section);
@@ -333,7 +361,7 @@ public final class DoctorBenchmark {
         return Float.isFinite(loss) ? String.format(Locale.ROOT, "%.2fx", loss / reference) : "NaN";
     }
 
-    static String markdown(List<ZooRow> rows, Map<String, String> healthy, String split) {
+    static String markdown(List<ZooRow> rows, Map<String, String> healthy, Map<String, float[]> followed, String split) {
         String machine = String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         StringBuilder sb = new StringBuilder("## Structure doctor (" + split + " split)\n\n");
@@ -369,8 +397,18 @@ public final class DoctorBenchmark {
                 + " tuning split.%n%n", split, none, healthy.size()));
         for (Map.Entry<String, String> e : healthy.entrySet()) {
             if (!e.getValue().startsWith("no change")) {
-                sb.append("- `").append(e.getKey()).append("`: ").append(e.getValue()).append('\n');
+                float[] f = followed.get(e.getKey());
+                sb.append("- `").append(e.getKey()).append("`: ").append(e.getValue())
+                        .append(f == null ? "" : String.format(Locale.ROOT, "; full run: prescription followed %.4g, as it is"
+                                + " %.4g (%s)", f[0], f[1], ratio(f[0], f[1]))).append('\n');
             }
+        }
+        if (!followed.isEmpty()) {
+            long hurt = followed.values().stream().filter(f -> !(f[0] <= f[1] * 1.05f)).count();
+            long helped = followed.values().stream().filter(f -> f[0] < f[1] * 0.95f).count();
+            sb.append(String.format(Locale.ROOT, "%nEach changed healthy model trained for its planned steps both ways: following"
+                    + " the prescription ends more than 5%% better than the model as it is on %d of %d, more than 5%% worse"
+                    + " (or diverged) on %d.%n", helped, followed.size(), hurt));
         }
         return sb.toString();
     }

@@ -42,7 +42,21 @@ class DoctorBenchmarkSmokeTest {
         assertThat(r.trialSteps()).isLessThanOrEqualTo(r.plannedSteps() / 10);
         Map<Long, Float> twins = DoctorBenchmark.familyHealthyTwins(Path.of("family-held-out.csv"), 1);
         assertThat(twins).hasSize(1);
-        String md = DoctorBenchmark.markdown(java.util.List.of(r), Map.of("twin", "no change"), "held-out");
-        assertThat(md).contains("| `deep-mlp-bad-init` | NaN |").contains("**1 of 1**");
+        String md = DoctorBenchmark.markdown(java.util.List.of(r), Map.of("twin", "no change"), Map.of(), "held-out");
+        assertThat(md).contains("| `deep-mlp-bad-init` | NaN |").contains("**1 of 1**").doesNotContain("both ways");
+        // a changed healthy model reports its prescription followed for the whole run beside the model as it is
+        Map<String, String> changed = new java.util.LinkedHashMap<>();
+        changed.put("a", "no change");
+        changed.put("b", "lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1)");
+        changed.put("c", "lr (flow: update_too_large; as it is 0.2, chosen 0.1)");
+        Map<String, float[]> followed = new java.util.LinkedHashMap<>();
+        followed.put("b", new float[] {0.5f, 1.0f});
+        followed.put("c", new float[] {Float.NaN, 1.0f});
+        String md2 = DoctorBenchmark.markdown(java.util.List.of(r), changed, followed, "held-out");
+        assertThat(md2).contains("**1 of 3**")
+                .contains("- `b`: lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1); full run: prescription followed"
+                        + " 0.5000, as it is 1.000 (0.50x)")
+                .contains("(NaN)")
+                .contains("more than 5% better than the model as it is on 1 of 2, more than 5% worse (or diverged) on 1.");
     }
 }
