@@ -77,8 +77,7 @@ public final class DoctorBenchmark {
             System.err.println("doctor: " + s.name() + " done");
         }
         Map<String, String> healthyVerdicts = new LinkedHashMap<>();
-        // a healthy model the doctor changes: its prescription followed and the model as it is, each trained for the
-        // planned steps (does the user lose by following the change?)
+        // a healthy model the doctor changes: its prescription followed and the model as it is (followedAndAsIs)
         Map<String, float[]> followedRuns = new LinkedHashMap<>();
         for (Scenario s : zoo) {
             DoctorResult r;
@@ -88,16 +87,8 @@ public final class DoctorBenchmark {
                 healthyVerdicts.put(s.name() + " (reference)", verdict(r));
             }
             if (!r.noChangeNeeded()) {
-                // a change on a healthy model: does the user lose by following it? both trained for the planned steps
-                float asIs;
-                try (ScenarioRun run = s.open(Variant.REFERENCE)) {
-                    asIs = train(run, null, null);
-                }
-                float followed;
-                try (ScenarioRun run = s.open(Variant.REFERENCE, (float) r.chosen().learningRate())) {
-                    followed = trainPrescription(run, r);
-                }
-                followedRuns.put(s.name() + " (reference)", new float[] {followed, asIs});
+                followedRuns.put(s.name() + " (reference)", followedAndAsIs(r, () -> s.open(Variant.REFERENCE),
+                        v -> s.open(Variant.REFERENCE, v)));
             }
         }
         String split = List.of(args).stream().filter(a -> a.startsWith("--split=")).map(a -> a.substring(8)).findFirst()
@@ -124,16 +115,7 @@ public final class DoctorBenchmark {
                 DoctorResult r = consult(g.name(), blocks, configs, lr, run, g.steps());
                 healthyVerdicts.put(g.name(), verdict(r));
                 if (!r.noChangeNeeded()) {
-                    // a change on a healthy twin: does the user lose by following it? both trained for the planned steps
-                    float asIs;
-                    try (ScenarioRun plainRun = g.open(lr)) {
-                        asIs = train(plainRun, null, null);
-                    }
-                    float followed;
-                    try (ScenarioRun fixedRun = g.open((float) r.chosen().learningRate())) {
-                        followed = trainPrescription(fixedRun, r);
-                    }
-                    followedRuns.put(g.name(), new float[] {followed, asIs});
+                    followedRuns.put(g.name(), followedAndAsIs(r, () -> g.open(lr), g::open));
                 }
             }
             System.err.println("doctor: healthy " + g.name() + " -> " + healthyVerdicts.get(g.name()));
@@ -152,6 +134,26 @@ public final class DoctorBenchmark {
         System.out.println(section);
         if (md != null && !smoke) {
             OverheadBenchmark.replaceSection(Path.of(md), "## Structure doctor (" + split + " split)", section);
+        }
+    }
+
+    /**
+     * A change on a healthy model: does the user lose by following it? The prescription followed and the model as it
+     * is, each trained for the planned steps.
+     *
+     * @param r the doctor's result (a change)
+     * @param asIs opens the run at the user's learning rate
+     * @param atRate opens the run at a given learning rate
+     * @return {followed, as it is}: eval losses (NaN when diverged)
+     */
+    static float[] followedAndAsIs(DoctorResult r, Supplier<ScenarioRun> asIs,
+            java.util.function.Function<Float, ScenarioRun> atRate) {
+        float plain;
+        try (ScenarioRun run = asIs.get()) {
+            plain = train(run, null, null);
+        }
+        try (ScenarioRun run = atRate.apply((float) r.chosen().learningRate())) {
+            return new float[] {trainPrescription(run, r), plain};
         }
     }
 

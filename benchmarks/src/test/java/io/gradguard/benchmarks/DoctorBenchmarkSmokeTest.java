@@ -52,6 +52,19 @@ class DoctorBenchmarkSmokeTest {
         Map<String, float[]> followed = new java.util.LinkedHashMap<>();
         followed.put("b", new float[] {0.5f, 1.0f});
         followed.put("c", new float[] {Float.NaN, 1.0f});
+        // following a change is trained both ways for the planned steps: on the bad-init model the prescription trains,
+        // the model as it is diverges
+        BadInitScenario bad = new BadInitScenario();
+        io.gradguard.djl.doctor.DoctorResult d;
+        try (io.gradguard.models.ScenarioRun run = bad.open(io.gradguard.models.Variant.EXPLODING)) {
+            d = DoctorBenchmark.consult(bad.name(), DoctorBenchmark.blocks(bad, io.gradguard.models.Variant.EXPLODING),
+                    DoctorBenchmark.configs(bad, io.gradguard.models.Variant.EXPLODING),
+                    bad.learningRate(io.gradguard.models.Variant.EXPLODING), run, bad.steps());
+        }
+        float[] both = DoctorBenchmark.followedAndAsIs(d, () -> bad.open(io.gradguard.models.Variant.EXPLODING),
+                v -> bad.open(io.gradguard.models.Variant.EXPLODING, v));
+        assertThat(both[1]).as("as it is").isNaN();
+        assertThat(both[0]).as("followed").isCloseTo(r.doctor(), org.assertj.core.data.Percentage.withPercentage(0.001));
         String md2 = DoctorBenchmark.markdown(java.util.List.of(r), changed, followed, "held-out");
         assertThat(md2).contains("**1 of 3**")
                 .contains("- `b`: lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1); full run: prescription followed"
