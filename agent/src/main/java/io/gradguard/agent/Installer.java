@@ -82,15 +82,17 @@ final class Installer {
             public void run() {
                 // started late (no engine on the class path): the installation time counts from here, not from premain
                 long from = djl || tf ? t0 : System.nanoTime();
+                // Say it before releasing the application: this thread is a daemon, and an application that
+                // finishes quickly once released may end the JVM before a line printed afterwards is written.
                 try {
                     java.lang.instrument.ClassFileTransformer real = instrument(config, engines).makeRaw();
                     // hooks first: the application runs on as soon as the transformer is released
                     installHooks(config, args, from, engines);
-                    deferred.complete(real);
                     announce(config, engines);
+                    deferred.complete(real);
                 } catch (Throwable e) {
-                    deferred.complete(null);
                     System.err.println("GradGuard agent: " + e.getMessage() + " -- the application runs unguarded");
+                    deferred.complete(null);
                 }
             }
         }, "gradguard-agent-install");
