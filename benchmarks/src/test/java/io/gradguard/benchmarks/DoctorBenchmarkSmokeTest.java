@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A smoke run of the doctor benchmark on the real engine: the bad-init row (unfixed it ends NaN; the doctor's pick
  * within 1.5x of the He-initialized reference, the issue's goal) and the table's shape; one family healthy twin read
- * from {@code family-held-out.csv}.
+ * from {@code family-held-out.csv}; a change trained both ways for the planned steps (followed, and the model as it is).
  */
 class DoctorBenchmarkSmokeTest {
 
@@ -44,14 +44,6 @@ class DoctorBenchmarkSmokeTest {
         assertThat(twins).hasSize(1);
         String md = DoctorBenchmark.markdown(java.util.List.of(r), Map.of("twin", "no change"), Map.of(), "held-out");
         assertThat(md).contains("| `deep-mlp-bad-init` | NaN |").contains("**1 of 1**").doesNotContain("both ways");
-        // a changed healthy model reports its prescription followed for the whole run beside the model as it is
-        Map<String, String> changed = new java.util.LinkedHashMap<>();
-        changed.put("a", "no change");
-        changed.put("b", "lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1)");
-        changed.put("c", "lr (flow: update_too_large; as it is 0.2, chosen 0.1)");
-        Map<String, float[]> followed = new java.util.LinkedHashMap<>();
-        followed.put("b", new float[] {0.5f, 1.0f});
-        followed.put("c", new float[] {Float.NaN, 1.0f});
         // following a change is trained both ways for the planned steps: on the bad-init model the prescription trains,
         // the model as it is diverges
         BadInitScenario bad = new BadInitScenario();
@@ -65,6 +57,14 @@ class DoctorBenchmarkSmokeTest {
                 v -> bad.open(io.gradguard.models.Variant.EXPLODING, v));
         assertThat(both[1]).as("as it is").isNaN();
         assertThat(both[0]).as("followed").isCloseTo(r.doctor(), org.assertj.core.data.Percentage.withPercentage(0.001));
+        // a changed healthy model reports its prescription followed for the whole run beside the model as it is
+        Map<String, String> changed = new java.util.LinkedHashMap<>();
+        changed.put("a", "no change");
+        changed.put("b", "lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1)");
+        changed.put("c", "lr (flow: update_too_large; as it is 0.2, chosen 0.1)");
+        Map<String, float[]> followed = new java.util.LinkedHashMap<>();
+        followed.put("b", new float[] {0.5f, 1.0f});
+        followed.put("c", new float[] {Float.NaN, 1.0f});
         String md2 = DoctorBenchmark.markdown(java.util.List.of(r), changed, followed, "held-out");
         assertThat(md2).contains("**1 of 3**")
                 .contains("- `b`: lsuv (flow: gradients_shrink; as it is 1.8, chosen 1.1); full run: prescription followed"
