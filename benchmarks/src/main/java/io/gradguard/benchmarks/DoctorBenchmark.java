@@ -80,15 +80,15 @@ public final class DoctorBenchmark {
         // a healthy model the doctor changes: its prescription followed and the model as it is (followedAndAsIs)
         Map<String, float[]> followedRuns = new LinkedHashMap<>();
         for (Scenario s : zoo) {
+            String name = s.name() + " (reference)";
             DoctorResult r;
             try (ScenarioRun run = s.open(Variant.REFERENCE)) {
-                r = consult(s.name() + " (reference)", blocks(s, Variant.REFERENCE), configs(s, Variant.REFERENCE),
+                r = consult(name, blocks(s, Variant.REFERENCE), configs(s, Variant.REFERENCE),
                         s.learningRate(Variant.REFERENCE), run, s.steps());
-                healthyVerdicts.put(s.name() + " (reference)", verdict(r));
+                healthyVerdicts.put(name, verdict(r));
             }
             if (!r.noChangeNeeded()) {
-                followedRuns.put(s.name() + " (reference)", followedAndAsIs(r, () -> s.open(Variant.REFERENCE),
-                        v -> s.open(Variant.REFERENCE, v)));
+                followedRuns.put(name, followedAndAsIs(r, () -> s.open(Variant.REFERENCE), v -> s.open(Variant.REFERENCE, v)));
             }
         }
         String split = List.of(args).stream().filter(a -> a.startsWith("--split=")).map(a -> a.substring(8)).findFirst()
@@ -138,10 +138,10 @@ public final class DoctorBenchmark {
     }
 
     /**
-     * A change on a healthy model: does the user lose by following it? The prescription followed and the model as it
-     * is, each trained for the planned steps.
+     * The prescription followed and the model as it is, each trained for the planned steps: for a zoo row, the doctor
+     * against the unfixed model; for a healthy model it changed, whether the user loses by following it.
      *
-     * @param r the doctor's result (a change)
+     * @param r the doctor's result
      * @param asIs opens the run at the user's learning rate
      * @param atRate opens the run at a given learning rate
      * @return {followed, as it is}: eval losses (NaN when diverged)
@@ -197,10 +197,6 @@ public final class DoctorBenchmark {
         try (ScenarioRun run = s.open(Variant.REFERENCE)) {
             reference = train(run, null, null);
         }
-        float unfixed;
-        try (ScenarioRun run = s.open(Variant.EXPLODING)) {
-            unfixed = train(run, null, null);
-        }
         float auto;
         try (ScenarioRun run = s.open(Variant.EXPLODING); DjlGuard guard = new DjlGuard(GuardConfig.ofDefaults())) {
             auto = train(run, null, guard);
@@ -212,10 +208,9 @@ public final class DoctorBenchmark {
                     run, steps);
         }
         long doctorMillis = (System.nanoTime() - t0) / 1_000_000;
-        float doctor;
-        try (ScenarioRun run = s.open(Variant.EXPLODING, (float) r.chosen().learningRate())) {
-            doctor = trainPrescription(run, r);
-        }
+        float[] followed = followedAndAsIs(r, () -> s.open(Variant.EXPLODING), v -> s.open(Variant.EXPLODING, v));
+        float doctor = followed[0];
+        float unfixed = followed[1];
         double stepMillis = stepMillis(s);
         String seeds = r.noChangeNeeded() || !r.chosenFixes().isEmpty() ? null
                 : seeds(s, r, (double) doctor / reference, (double) unfixed / reference);
