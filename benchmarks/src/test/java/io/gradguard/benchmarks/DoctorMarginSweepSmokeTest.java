@@ -1,0 +1,32 @@
+package io.gradguard.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A smoke run of the change-margin sweep on the real engine: the tuning split's first six DJL healthy twins (read from
+ * {@code family-tuning.csv}), the doctor consulted at two margins. The sixth, a residual net without normalization
+ * ({@code s1005}), is the one whose verdict the margin decides: its Fixup trial ends at a seventh of the model as it
+ * is, so 0.5 changes it and 8 does not; followed for its planned steps, the change ends 0.74x the model as it is.
+ */
+class DoctorMarginSweepSmokeTest {
+
+    @Test
+    void theMarginDecidesWhetherAHealthyResidualNetIsChanged() throws Exception {
+        PrintStream out = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            DoctorMarginSweep.main(new String[] {"--split=tuning --healthy=6 --structural=0 --no-zoo --values=0.5,8"});
+        } finally {
+            System.setOut(out);
+        }
+        String md = buffer.toString(StandardCharsets.UTF_8);
+        assertThat(md).contains("| 0.5 | 5 of 6 | 1 / 0 | 0 of 0 |").contains("| 8 | 6 of 6 | 0 / 0 | 0 of 0 |")
+                .contains("- 0.5: `s1005-res6x64-gelu-he-momentum-cls6` fixup-zero 0.74x").contains("- 8: none");
+    }
+}
