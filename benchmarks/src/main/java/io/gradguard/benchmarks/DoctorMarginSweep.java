@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  *     "-Dbench.args=--split=tuning --values=0.5,1,2,4 RESULTS.md"</pre>
  *
  * <p>Options: {@code --split=tuning|held-out} (default tuning: the margin is chosen there), {@code --values=a,b,..}
- * (default 0.5,1,2,4), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
+ * (default 0.5,1,2,4; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)}), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
  * (default 7), {@code --no-zoo}; a path ending in {@code .md} gets the section.
  */
 public final class DoctorMarginSweep {
@@ -72,13 +72,12 @@ public final class DoctorMarginSweep {
         if (!split.equals("held-out") && !split.equals("tuning")) {
             throw new IllegalArgumentException("--split must be held-out or tuning, but was '" + split + "'");
         }
-        List<Double> values = new ArrayList<>();
-        for (String v : option(args, "--values=", "0.5,1,2,4").split(",")) {
-            double d = Double.parseDouble(v);
+        List<String> values = List.of(option(args, "--values=", "0.5,1,2,4").split(","));
+        for (String v : values) {
+            double d = margin(v);
             if (!(d >= 0 && d <= 10)) {
                 throw new IllegalArgumentException("--values: " + v + " is outside [0, 10] (Doctor.builder().changeMargin)");
             }
-            values.add(d);
         }
         int healthyLimit = Integer.parseInt(option(args, "--healthy=", String.valueOf(Integer.MAX_VALUE)));
         int perKind = Integer.parseInt(option(args, "--structural=", "7"));
@@ -113,17 +112,18 @@ public final class DoctorMarginSweep {
             cases.add(zooCase("zoo", s, Variant.EXPLODING, reference));
         }
 
-        Map<Double, Tally> tallies = new java.util.LinkedHashMap<>();
+        Map<String, Tally> tallies = new java.util.LinkedHashMap<>();
         values.forEach(v -> tallies.put(v, new Tally()));
         // a case's runs for the planned steps, by recipe: the model as it is, and each distinct prescription
         Map<String, Float> trained = new HashMap<>();
         int done = 0;
         for (Case c : cases) {
-            for (double v : values) {
+            for (String v : values) {
                 DoctorResult r;
                 try (ScenarioRun run = c.asIs().get()) {
                     r = Doctor.builder().model(c.blocks()).config(c.configs()).learningRate(c.lr()).data(run.dataset())
-                            .inputShape(run.inputShape()).plannedSteps(c.steps()).changeMargin(v).build().run();
+                            .inputShape(run.inputShape()).plannedSteps(c.steps()).changeMargin(margin(v))
+                            .stuckReinit(!v.endsWith(NO_STUCK)).build().run();
                 }
                 Tally t = tallies.get(v);
                 if (c.group().equals("healthy") && r.noChangeNeeded()) {
@@ -161,7 +161,7 @@ public final class DoctorMarginSweep {
             System.err.printf(Locale.ROOT, "doctor margin sweep: %d of %d cases (%s %s)%n", ++done, cases.size(), c.group(),
                     c.name());
         }
-        String section = markdown(tallies, split, String.join(",", values.stream().map(DoctorMarginSweep::fmt).toList()));
+        String section = markdown(tallies, split, String.join(",", values));
         System.out.println(section);
         if (md != null) {
             OverheadBenchmark.replaceSection(Path.of(md), heading(split), section);
@@ -189,6 +189,19 @@ public final class DoctorMarginSweep {
                 () -> g.open(lr), g::open, g.steps(), best);
     }
 
+    /** A candidate that ends so is consulted with {@code stuckReinit(false)}. */
+    private static final String NO_STUCK = ":no-stuck";
+
+    private static double margin(String candidate) {
+        try {
+            return Double.parseDouble(candidate.endsWith(NO_STUCK) ? candidate.substring(0, candidate.length()
+                    - NO_STUCK.length()) : candidate);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--values: '" + candidate + "' is neither a number nor a number followed by "
+                    + NO_STUCK, e);
+        }
+    }
+
     private static String option(String[] args, String prefix, String fallback) {
         return List.of(args).stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length())).findFirst()
                 .orElse(fallback);
@@ -196,6 +209,10 @@ public final class DoctorMarginSweep {
 
     private static String heading(String split) {
         return "## Structure doctor: where the change margin comes from (" + split + " split)";
+    }
+
+    private static String label(String candidate) {
+        return fmt(margin(candidate)) + (candidate.endsWith(NO_STUCK) ? ", `no-stuck`" : "");
     }
 
     static String fmt(double v) {
@@ -206,7 +223,7 @@ public final class DoctorMarginSweep {
         return Float.isFinite(a) ? String.format(Locale.ROOT, "%.2fx", a / b) : "NaN";
     }
 
-    static String markdown(Map<Double, Tally> tallies, String split, String values) {
+    static String markdown(Map<String, Tally> tallies, String split, String values) {
         StringBuilder sb = new StringBuilder(heading(split)).append("\n\n");
         sb.append("Machine: ").append(String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")))
@@ -216,21 +233,23 @@ public final class DoctorMarginSweep {
                 + " \"-Dbench.args=--split=" + split + " --values=" + values + " RESULTS.md\"` (after the family benchmark of the"
                 + " split).\n\n");
         sb.append("The doctor changes a model that trains (its trial finite) only when the best trial ends below the model as"
-                + " it is divided by 1 + `changeMargin`. Each value below, the doctor consulted on the cases of the structure"
+                + " it is divided by 1 + `changeMargin`, or when the model is stuck (depth trouble, and no learning in its"
+                + " trial) and a re-initialization ends lower (`stuckReinit`; a value marked `no-stuck` turns that off)."
+                + " Each value below, the doctor consulted on the cases of the structure"
                 + " doctor's table of this split; a verdict that changes a model is followed for the planned steps and"
                 + " compared with the model as it is (healthy models) or with the best known fix (structural cases, zoo"
                 + " rows).\n\n");
         sb.append("| `changeMargin` | healthy: no change | changed healthy models: better / worse by more than 5% |"
                 + " structural cases within 1.5x of the best known fix | zoo rows (doctor / best known fix) |\n");
         sb.append("|---|---|---|---|---|\n");
-        for (Map.Entry<Double, Tally> e : tallies.entrySet()) {
+        for (Map.Entry<String, Tally> e : tallies.entrySet()) {
             Tally t = e.getValue();
-            sb.append(String.format(Locale.ROOT, "| %s | %d of %d | %d / %d | %d of %d | %s |%n", fmt(e.getKey()), t.unchanged,
+            sb.append(String.format(Locale.ROOT, "| %s | %d of %d | %d / %d | %d of %d | %s |%n", label(e.getKey()), t.unchanged,
                     t.healthy, t.helped, t.hurt, t.within, t.structural, String.join(", ", t.zoo)));
         }
         sb.append("\nHealthy models each value changes (the prescription followed over the model as it is):\n\n");
-        for (Map.Entry<Double, Tally> e : tallies.entrySet()) {
-            sb.append("- ").append(fmt(e.getKey())).append(": ").append(e.getValue().changed.isEmpty() ? "none"
+        for (Map.Entry<String, Tally> e : tallies.entrySet()) {
+            sb.append("- ").append(label(e.getKey())).append(": ").append(e.getValue().changed.isEmpty() ? "none"
                     : String.join("; ", e.getValue().changed)).append('\n');
         }
         return sb.toString();

@@ -30,8 +30,18 @@ final class StructuralCases {
 
     private StructuralCases() {}
 
-    /** One case's outcome. */
-    record Row(String kind, String setup, float best, float unfixed, float doctor, String prescription) {
+    /**
+     * One case's outcome.
+     *
+     * @param kind the fault
+     * @param setup the set-up's id
+     * @param best the best known fix's loss
+     * @param unfixed the unfixed model's loss
+     * @param doctor the loss with the doctor's prescription followed
+     * @param prescription the chosen trial's name, or "no change"
+     * @param lines the prescription's lines, as the doctor wrote them
+     */
+    record Row(String kind, String setup, float best, float unfixed, float doctor, String prescription, List<String> lines) {
 
         /** @return the doctor's loss over the best known fix's; NaN when either is not finite */
         double ratio() {
@@ -125,7 +135,8 @@ final class StructuralCases {
                 doctor = DoctorBenchmark.trainPrescription(run, d);
             }
         }
-        return new Row(kind, unfixed.id(), best, plain, doctor, d.noChangeNeeded() ? "no change" : d.chosen().name());
+        return new Row(kind, unfixed.id(), best, plain, doctor, d.noChangeNeeded() ? "no change" : d.chosen().name(),
+                d.prescription());
     }
 
     private static float train(GeneratedScenario g, float lr) {

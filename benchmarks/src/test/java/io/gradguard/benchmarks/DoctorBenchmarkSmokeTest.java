@@ -35,6 +35,23 @@ class DoctorBenchmarkSmokeTest {
     }
 
     @Test
+    void aStuckDeepReluNetGetsHeInitializationAndTrainsBetter() {
+        // the tuning split's structural case s1019: a 12-layer ReLU MLP (width 8) with LeCun initialization, plain SGD at
+        // its nominal rate; as it is it does not learn in the doctor's trial (its signal shrinks with depth), and the
+        // short trials alone cannot show by how much He initialization wins. Unfixed, the He-initialized fix and the
+        // doctor's prescription are each trained for the planned steps in this test
+        Object[] c = StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.TUNING, 7).stream()
+                .filter(x -> ((io.gradguard.models.family.Setup) x[1]).id().startsWith("s1019-")).findFirst().orElseThrow();
+        StructuralCases.Row r = StructuralCases.run((String) c[0], (io.gradguard.models.family.Setup) c[1],
+                (io.gradguard.models.family.Setup) c[2]);
+        assertThat(r.kind()).isEqualTo("bad-init");
+        assertThat(r.prescription()).isEqualTo("he-init");
+        assertThat(r.lines()).last().asString().startsWith("why: the model as it is did not learn in its trial");
+        assertThat(r.doctor()).as("the prescription followed against the model as it is").isLessThan(r.unfixed() * 0.67f);
+        assertThat(r.within()).as("within 1.5x of the He-initialized fix: %s", r).isTrue();
+    }
+
+    @Test
     void badInitRowAndOneHealthyTwin() throws Exception {
         DoctorBenchmark.ZooRow r = DoctorBenchmark.zooRow(new BadInitScenario());
         assertThat(r.unfixed()).as("unfixed").isNaN();

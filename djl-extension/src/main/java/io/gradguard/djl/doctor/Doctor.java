@@ -116,8 +116,10 @@ public final class Doctor {
         int plannedWarmUp = Math.max(1, (int) Math.round(b.warmUpFraction * b.plannedSteps));
         try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
             runner.run(bench, steps, trialWarmUp);
-            TrialChoice choice = TrialChoice.of(runner.trials(), before, b.learningRate, b.margin, b.changeMargin);
+            TrialChoice choice = TrialChoice.of(runner.trials(), runner.recipes(), before, b.learningRate, b.margin,
+                    b.changeMargin, b.stuckReinit);
             Trial chosen = choice.chosen();
+
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
@@ -137,6 +139,14 @@ public final class Doctor {
                             + " (every gradient zero); see the flow check's findings before training it")
                     : Prescription.lines(choice.why(), chosen, chosenFixes, b.learningRate, suggested, warmUp,
                             b.warmUpFraction, b.plannedSteps);
+            if (choice.stuck()) {
+                Trial plain = runner.trials().get(0);
+                lines = new ArrayList<>(lines);
+                lines.add(String.format(java.util.Locale.ROOT, "why: the model as it is did not learn in its trial (loss %.4g"
+                        + " at the first step, %.4g after) and the flow check finds depth trouble; the re-initialization"
+                        + " ended at %.4g", plain.losses().get(0), plain.finalLoss(), chosen.finalLoss()));
+                lines = List.copyOf(lines);
+            }
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {
@@ -175,6 +185,7 @@ public final class Doctor {
         private double margin = 0.1;
         private double changeMargin = DEFAULT_CHANGE_MARGIN;
         private double warmUpFraction = 0.1;
+        private boolean stuckReinit = true;
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
                 ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs(),
@@ -317,6 +328,19 @@ public final class Doctor {
                 throw new IllegalArgumentException("Doctor.builder().changeMargin: " + v + " is outside [0, 10]");
             }
             changeMargin = v;
+            return this;
+        }
+
+        /**
+         * Whether a stuck model (depth trouble in the flow check, and no learning in its trial) gets the best
+         * re-initialization that ends lower than it without the {@link #changeMargin} (see {@code TrialChoice}); on by
+         * default. Off, such a model keeps the margin like any model that trains.
+         *
+         * @param v true to re-initialize stuck models
+         * @return this
+         */
+        public Builder stuckReinit(boolean v) {
+            stuckReinit = v;
             return this;
         }
 

@@ -42,6 +42,12 @@ public final class Fixup implements StructureFix {
         return new Fixup(false);
     }
 
+    /** @return true: this fix only sets parameter values (the structure and every name stay) */
+    @Override
+    public boolean reinitializes() {
+        return true;
+    }
+
     @Override
     public String name() {
         return zero ? "fixup-zero" : "fixup-scaled";

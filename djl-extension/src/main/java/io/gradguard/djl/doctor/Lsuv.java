@@ -36,6 +36,12 @@ public final class Lsuv implements StructureFix {
     /** The fix. */
     public Lsuv() {}
 
+    /** @return true: this fix only sets parameter values (the structure and every name stay) */
+    @Override
+    public boolean reinitializes() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "lsuv";

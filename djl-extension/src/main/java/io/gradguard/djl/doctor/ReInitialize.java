@@ -50,6 +50,12 @@ public final class ReInitialize implements StructureFix {
         return new ReInitialize(Scheme.ORTHOGONAL);
     }
 
+    /** @return true: this fix only sets parameter values (the structure and every name stay) */
+    @Override
+    public boolean reinitializes() {
+        return true;
+    }
+
     @Override
     public String name() {
         return switch (scheme) {

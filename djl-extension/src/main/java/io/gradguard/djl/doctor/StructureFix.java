@@ -38,4 +38,16 @@ public interface StructureFix {
      * @throws IllegalArgumentException when the block has nothing this fix can act on, naming what it looked for
      */
     FixResult apply(Block block, FixContext context);
+
+    /**
+     * Whether the fix only sets parameter values (a re-initialization: the structure, the shapes and every name stay).
+     * The {@link Doctor} prescribes such a fix to a model that trains without the usual margin when the model is stuck:
+     * the flow check finds depth trouble and the model as it is does not learn in its trial, while the
+     * re-initialization ends lower.
+     *
+     * @return true for a re-initialization; false (the default) for a fix that changes the structure
+     */
+    default boolean reinitializes() {
+        return false;
+    }
 }

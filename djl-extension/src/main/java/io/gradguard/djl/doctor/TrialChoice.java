@@ -14,36 +14,50 @@ import java.util.Locale;
  * changeMargin}); otherwise the model as it is is chosen. When a change is made, the simplest trial that ends within
  * {@code margin} of the best wins: fewest changes (each fix counts one, a new learning rate one, a warm-up one), ties
  * to the better rank.
+ *
+ * <p>One exception to the margin: a <b>stuck</b> model. When the flow check finds depth trouble and the model as it is
+ * does not learn in its trial (its loss after the trial is not {@value #STUCK_PROGRESS} of its first step's loss
+ * lower), the best re-initialization at your rate ({@link StructureFix#reinitializes()}: He, Xavier, orthogonal,
+ * LSUV, Fixup; no new rate, no warm-up) is prescribed when it ends lower than the model as it is: a re-initialization
+ * keeps the structure and every name, and a model that does not learn at all has nothing to lose. Chosen on the
+ * generated family's tuning split (RESULTS.md, the structure doctor's tables).
  */
 final class TrialChoice {
+
+    /** How much lower than its first step's loss the model as it is must end its trial to count as learning. */
+    static final double STUCK_PROGRESS = 0.01;
 
     private final List<Trial> trials;
     private final List<Integer> ranked;
     private final int chosenIndex;
     private final boolean calledFor;
+    private final boolean stuck;
     private final double margin;
     private final double changeMargin;
 
-    private TrialChoice(List<Trial> trials, List<Integer> ranked, int chosenIndex, boolean calledFor, double margin,
-            double changeMargin) {
+    private TrialChoice(List<Trial> trials, List<Integer> ranked, int chosenIndex, boolean calledFor, boolean stuck,
+            double margin, double changeMargin) {
         this.trials = trials;
         this.ranked = ranked;
         this.chosenIndex = chosenIndex;
         this.calledFor = calledFor;
+        this.stuck = stuck;
         this.margin = margin;
         this.changeMargin = changeMargin;
     }
 
     /**
      * @param trials the trials, in the order run; the first is the model as it is
+     * @param recipes each trial's fixes, in the same order
      * @param before the flow check of the model as it is
      * @param learningRate your learning rate (a trial at another rate counts one change)
      * @param margin how close to the best trial's loss, relative to it, a simpler trial must end
      * @param changeMargin how much better than the model as it is the best trial must end before any change
+     * @param stuckReinit whether a stuck model gets the best re-initialization that ends lower (see the class comment)
      * @return the ranking and the choice
      */
-    static TrialChoice of(List<Trial> trials, FlowReport before, double learningRate, double margin,
-            double changeMargin) {
+    static TrialChoice of(List<Trial> trials, List<List<StructureFix>> recipes, FlowReport before, double learningRate,
+            double margin, double changeMargin, boolean stuckReinit) {
         List<Integer> ranked = new ArrayList<>();
         for (int i = 0; i < trials.size(); i++) {
             ranked.add(i);
@@ -72,7 +86,39 @@ final class TrialChoice {
                 }
             }
         }
-        return new TrialChoice(trials, ranked, chosenIndex, calledFor, margin, changeMargin);
+        int reinit = stuckReinit && chosenIndex == 0 ? stuckReinit(trials, recipes, ranked, before, learningRate) : -1;
+        return new TrialChoice(trials, ranked, reinit >= 0 ? reinit : chosenIndex, calledFor, reinit >= 0, margin,
+                changeMargin);
+    }
+
+    /**
+     * @return the best re-initialization trial at your rate that ends lower than a stuck model as it is, or -1 when the
+     *     model is not stuck (no depth trouble, or it learned in its trial) or no such trial exists
+     */
+    private static int stuckReinit(List<Trial> trials, List<List<StructureFix>> recipes, List<Integer> ranked,
+            FlowReport before, double learningRate) {
+        Trial plain = trials.get(0);
+        if (!plain.finite() || !before.depthTrouble() || plain.losses().isEmpty()) {
+            return -1;
+        }
+        double first = plain.losses().get(0);
+        if (plain.finalLoss() < first - STUCK_PROGRESS * Math.abs(first)) {
+            return -1;
+        }
+        for (int i : ranked) {
+            Trial t = trials.get(i);
+            List<StructureFix> fixes = recipes.get(i);
+            if (t.finite() && t.learningRate() == learningRate && t.warmUpSteps() == 0 && !fixes.isEmpty()
+                    && fixes.stream().allMatch(StructureFix::reinitializes)) {
+                return t.finalLoss() < plain.finalLoss() ? i : -1;
+            }
+        }
+        return -1;
+    }
+
+    /** @return true when the chosen trial is a re-initialization of a stuck model (see the class comment) */
+    boolean stuck() {
+        return stuck;
     }
 
     private static int changes(Trial t, double learningRate) {

@@ -117,4 +117,9 @@ final class TrialRunner {
     List<StructureFix> recipe(int i) {
         return recipes.get(i);
     }
+
+    /** @return every trial's fixes, in the order run */
+    List<List<StructureFix>> recipes() {
+        return recipes;
+    }
 }

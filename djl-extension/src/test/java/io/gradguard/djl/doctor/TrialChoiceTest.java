@@ -22,7 +22,24 @@ class TrialChoiceTest {
     }
 
     private static Trial trial(String name, double loss, String... fixes) {
-        return new Trial(name, List.of(fixes), LR, List.of(1.0, loss), loss, false);
+        return curve(name, 1.0, loss, fixes);
+    }
+
+    /** A trial whose first step's loss is {@code first} and whose loss after the trial is {@code last}. */
+    private static Trial curve(String name, double first, double last, String... fixes) {
+        return new Trial(name, List.of(fixes), LR, List.of(first, last), last, false);
+    }
+
+    private static final java.util.Map<String, StructureFix> FIXES = java.util.Map.of("he-init", ReInitialize.he(),
+            "fixup-zero", Fixup.zeroInit(), "layer-norm", new InsertLayerNorm());
+
+    private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin) {
+        return choose(trials, outOfRange, changeMargin, true);
+    }
+
+    private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin, boolean stuckReinit) {
+        List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+        return TrialChoice.of(trials, recipes, flow(outOfRange), LR, 0.1, changeMargin, stuckReinit);
     }
 
     @Test
@@ -30,26 +47,58 @@ class TrialChoiceTest {
         // the healthy twin s1038's trials on the tuning split: LayerNorm ended at half the model as it is in a 3-step
         // trial, and the full run with it ended 2.05x worse
         List<Trial> halved = List.of(trial("as-is", 0.4925), trial("layer-norm", 0.2455, "layer-norm"));
-        assertThat(TrialChoice.of(halved, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
-        assertThat(TrialChoice.of(halved, flow(true), LR, 0.1, 0.5).chosen().name()).isEqualTo("layer-norm");
+        assertThat(choose(halved, true, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+        assertThat(choose(halved, true, 0.5).chosen().name()).isEqualTo("layer-norm");
         // s1005's: Fixup ended at a seventh; it helped the full run (0.74x)
         List<Trial> seventh = List.of(trial("as-is", 17.15), trial("fixup-zero", 2.465, "fixup-zero"));
-        TrialChoice c = TrialChoice.of(seventh, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN);
+        TrialChoice c = choose(seventh, true, Doctor.DEFAULT_CHANGE_MARGIN);
         assertThat(c.noChange()).isFalse();
         assertThat(c.chosen().name()).isEqualTo("fixup-zero");
-        assertThat(TrialChoice.of(halved, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN).why())
+        assertThat(choose(halved, true, Doctor.DEFAULT_CHANGE_MARGIN).why())
                 .contains("no more than 3.00x the best trial (layer-norm");
     }
 
     @Test
     void aChangeMustBeCalledForAndADivergedModelNeedsNoMargin() {
         List<Trial> seventh = List.of(trial("as-is", 17.15), trial("fixup-zero", 2.465, "fixup-zero"));
-        TrialChoice quiet = TrialChoice.of(seventh, flow(false), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN);
+        TrialChoice quiet = choose(seventh, false, Doctor.DEFAULT_CHANGE_MARGIN);
         assertThat(quiet.noChange()).isTrue();
         assertThat(quiet.why()).startsWith("the flow check found nothing out of range");
         List<Trial> diverged = List.of(new Trial("as-is", List.of(), LR, List.of(1.0, Double.NaN), Double.NaN, true),
                 trial("he-init", 0.9, "he-init"));
-        assertThat(TrialChoice.of(diverged, flow(false), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN).chosen().name())
+        assertThat(choose(diverged, false, Doctor.DEFAULT_CHANGE_MARGIN).chosen().name())
                 .isEqualTo("he-init");
+    }
+
+    @Test
+    void aStuckModelWithDepthTroubleGetsTheReInitializationThatEndsLower() {
+        // the tuning split's structural s1000 (a 12-layer ReLU MLP, LeCun initialization): as it is 1.946 -> 1.944
+        List<Trial> stuck = List.of(curve("as-is", 1.946, 1.944), curve("layer-norm", 2.226, 1.890, "layer-norm"),
+                curve("he-init", 2.060, 1.900, "he-init"));
+        TrialChoice c = choose(stuck, true, Doctor.DEFAULT_CHANGE_MARGIN);
+        assertThat(c.chosen().name()).as("the re-initialization, not the better-ranked LayerNorm").isEqualTo("he-init");
+        assertThat(c.stuck()).isTrue();
+        assertThat(c.noChange()).isFalse();
+        // without depth trouble, or when the re-initialization does not end lower, or with the rule off, the model is
+        // left as it is
+        assertThat(choose(stuck, false, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+        assertThat(choose(stuck, true, Doctor.DEFAULT_CHANGE_MARGIN, false).noChange()).isTrue();
+        List<Trial> worse = List.of(curve("as-is", 1.946, 1.944), curve("he-init", 2.060, 1.950, "he-init"));
+        assertThat(choose(worse, true, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+    }
+
+    @Test
+    void aModelThatLearnsIsNotStuck() {
+        // the tuning split's healthy s1053 (GELU MLP, Xavier): as it is 0.965 -> 0.720 in its trial, He 0.710; followed
+        // for the planned steps He ended far worse, so a model that learns keeps the margin
+        List<Trial> learning = List.of(curve("as-is", 0.965, 0.720), curve("he-init", 1.007, 0.710, "he-init"));
+        TrialChoice c = choose(learning, true, Doctor.DEFAULT_CHANGE_MARGIN);
+        assertThat(c.noChange()).isTrue();
+        assertThat(c.stuck()).isFalse();
+        // one percent lower than its first step's loss is learning; less is not
+        assertThat(choose(List.of(curve("as-is", 1.0, 0.989), curve("he-init", 1.0, 0.9, "he-init")), true,
+                Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+        assertThat(choose(List.of(curve("as-is", 1.0, 0.991), curve("he-init", 1.0, 0.9, "he-init")), true,
+                Doctor.DEFAULT_CHANGE_MARGIN).stuck()).isTrue();
     }
 }
