@@ -102,17 +102,7 @@ public final class DoctorBenchmark {
             GeneratedScenario g = new GeneratedScenario(FamilyGenerator.draw(e.getKey())).withOracle(e.getValue());
             float lr = e.getValue();
             try (ScenarioRun run = g.open(lr)) {
-                Supplier<Block> blocks = () -> {
-                    try (ScenarioRun r = g.open(lr)) {
-                        return r.model().getBlock();
-                    }
-                };
-                DoubleFunction<ai.djl.training.TrainingConfig> configs = v -> {
-                    try (ScenarioRun r = g.open((float) v)) {
-                        return r.config();
-                    }
-                };
-                DoctorResult r = consult(g.name(), blocks, configs, lr, run, g.steps());
+                DoctorResult r = consult(g.name(), blocks(g, lr), configs(g), lr, run, g.steps());
                 healthyVerdicts.put(g.name(), verdict(r));
                 if (!r.noChangeNeeded()) {
                     followedRuns.put(g.name(), followedAndAsIs(r, () -> g.open(lr), g::open));
@@ -173,6 +163,31 @@ public final class DoctorBenchmark {
         return () -> {
             try (ScenarioRun r = s.open(v)) {
                 return r.model().getBlock();
+            }
+        };
+    }
+
+    /**
+     * @param g a generated set-up
+     * @param lr the rate its model is opened at (the model does not depend on it)
+     * @return fresh, uninitialized blocks of its model, for the doctor
+     */
+    static Supplier<Block> blocks(GeneratedScenario g, float lr) {
+        return () -> {
+            try (ScenarioRun r = g.open(lr)) {
+                return r.model().getBlock();
+            }
+        };
+    }
+
+    /**
+     * @param g a generated set-up
+     * @return its training configuration at a given rate, for the doctor
+     */
+    static DoubleFunction<ai.djl.training.TrainingConfig> configs(GeneratedScenario g) {
+        return v -> {
+            try (ScenarioRun r = g.open((float) v)) {
+                return r.config();
             }
         };
     }

@@ -175,18 +175,8 @@ public final class DoctorMarginSweep {
     }
 
     private static Case generated(String group, GeneratedScenario g, float lr, float best) {
-        Supplier<Block> blocks = () -> {
-            try (ScenarioRun r = g.open(lr)) {
-                return r.model().getBlock();
-            }
-        };
-        DoubleFunction<TrainingConfig> configs = v -> {
-            try (ScenarioRun r = g.open((float) v)) {
-                return r.config();
-            }
-        };
-        return new Case(group, group.equals("structural") ? g.setup().id() : g.name(), blocks, configs, lr,
-                () -> g.open(lr), g::open, g.steps(), best);
+        return new Case(group, group.equals("structural") ? g.setup().id() : g.name(), DoctorBenchmark.blocks(g, lr),
+                DoctorBenchmark.configs(g), lr, () -> g.open(lr), g::open, g.steps(), best);
     }
 
     /** A candidate that ends so is consulted with {@code stuckReinit(false)}. */

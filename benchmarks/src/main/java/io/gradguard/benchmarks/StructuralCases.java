@@ -1,7 +1,5 @@
 package io.gradguard.benchmarks;
 
-import ai.djl.nn.Block;
-import ai.djl.training.TrainingConfig;
 import io.gradguard.djl.doctor.DoctorResult;
 import io.gradguard.models.ScenarioRun;
 import io.gradguard.models.family.FamilyGenerator;
@@ -10,8 +8,6 @@ import io.gradguard.models.family.Setup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.DoubleFunction;
-import java.util.function.Supplier;
 
 /**
  * Generated structural cases for the structure doctor (issue 14): set-ups of the generated family, drawn from a split's
@@ -113,19 +109,10 @@ final class StructuralCases {
         float lr = bad.nominalLr();
         float best = train(good, lr);
         float plain = train(bad, lr);
-        Supplier<Block> blocks = () -> {
-            try (ScenarioRun r = bad.open(lr)) {
-                return r.model().getBlock();
-            }
-        };
-        DoubleFunction<TrainingConfig> configs = v -> {
-            try (ScenarioRun r = bad.open((float) v)) {
-                return r.config();
-            }
-        };
         DoctorResult d;
         try (ScenarioRun run = bad.open(lr)) {
-            d = DoctorBenchmark.consult(bad.name(), blocks, configs, lr, run, bad.steps());
+            d = DoctorBenchmark.consult(bad.name(), DoctorBenchmark.blocks(bad, lr), DoctorBenchmark.configs(bad), lr, run,
+                    bad.steps());
         }
         float doctor;
         if (d.noChangeNeeded()) {
