@@ -119,7 +119,6 @@ public final class Doctor {
             TrialChoice choice = TrialChoice.of(runner.trials(), runner.recipes(), before, b.learningRate, b.margin,
                     b.changeMargin, b.stuckReinit);
             Trial chosen = choice.chosen();
-
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
             FlowReport after;
