@@ -406,8 +406,9 @@ public final class DoctorBenchmark {
         sb.append(String.format(Locale.ROOT, "%nHealthy models (the zoo rows' references and the generated family's %s-split"
                 + " DJL healthy twins at their oracle rate): \"no change needed\" on **%d of %d** (goal: 95%%). The doctor's"
                 + " rules for a model that trains, that a change must end its trial below the model as it is divided by"
-                + " 1 + `changeMargin` (%s, the default) unless the model is stuck (depth trouble, and its loss not 1%%"
-                + " lower after its trial: then the best re-initialization that ends lower), were chosen on the tuning split"
+                + " 1 + `changeMargin` (%s, the default) unless the model is stuck (activations and backward signal both out"
+                + " of range with depth, and its loss not 1%% lower after its trial: then the best re-initialization that"
+                + " ends lower), were chosen on the tuning split"
                 + " (\"Structure doctor: where the change margin comes from\").%n%n", split, none, healthy.size(), DoctorMarginSweep.fmt(Doctor.DEFAULT_CHANGE_MARGIN)));
         for (Map.Entry<String, String> e : healthy.entrySet()) {
             if (!e.getValue().startsWith("no change")) {

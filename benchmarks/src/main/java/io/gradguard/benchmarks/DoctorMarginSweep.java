@@ -37,7 +37,9 @@ import java.util.function.Supplier;
  *     "-Dbench.args=--split=tuning --values=0.5,1,2,4 RESULTS.md"</pre>
  *
  * <p>Options: {@code --split=tuning|held-out} (default tuning: the margin is chosen there), {@code --values=a,b,..}
- * (default 0.5,1,2,4; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)}), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
+ * (default 0.5,1,2,4; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)}),
+ * {@code --twins=a.csv,b.csv} (family CSVs beside the Markdown file whose DJL healthy twins are consulted instead of
+ * the split's own {@code family-<split>.csv}, e.g. the extended tuning set's), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
  * (default 7), {@code --no-zoo}; a path ending in {@code .md} gets the section.
  */
 public final class DoctorMarginSweep {
@@ -90,11 +92,17 @@ public final class DoctorMarginSweep {
         for (Scenario s : scenarios) {
             cases.add(zooCase("healthy", s, Variant.REFERENCE, Float.NaN));
         }
-        Path csv = (md == null ? Path.of("x") : Path.of(md).toAbsolutePath()).resolveSibling("family-" + split + ".csv");
-        for (Map.Entry<Long, Float> e : DoctorBenchmark.familyHealthyTwins(csv, healthyLimit).entrySet()) {
-            GeneratedScenario g = new GeneratedScenario(FamilyGenerator.draw(e.getKey())).withOracle(e.getValue());
-            cases.add(generated("healthy", g, e.getValue(), Float.NaN));
+        // the healthy twins: the split's family CSV, or the CSVs --twins names (beside the Markdown file)
+        String twins = option(args, "--twins=", "family-" + split + ".csv");
+        for (String name : twins.split(",")) {
+            Path csv = (md == null ? Path.of("x") : Path.of(md).toAbsolutePath()).resolveSibling(name);
+            for (Map.Entry<Long, Float> e : DoctorBenchmark.familyHealthyTwins(csv, healthyLimit).entrySet()) {
+                GeneratedScenario g = new GeneratedScenario(FamilyGenerator.draw(e.getKey())).withOracle(e.getValue());
+                cases.add(generated("healthy", g, e.getValue(), Float.NaN));
+            }
         }
+        String title = twins.equals("family-" + split + ".csv") ? split + " split" : split + " split, healthy twins of "
+                + twins.replace(",", ", ");
         for (Object[] c : StructuralCases.draw(split.equals("tuning") ? FamilyGenerator.Split.TUNING
                 : FamilyGenerator.Split.HELD_OUT, perKind)) {
             GeneratedScenario bad = new GeneratedScenario((Setup) c[1]);
@@ -161,10 +169,12 @@ public final class DoctorMarginSweep {
             System.err.printf(Locale.ROOT, "doctor margin sweep: %d of %d cases (%s %s)%n", ++done, cases.size(), c.group(),
                     c.name());
         }
-        String section = markdown(tallies, split, String.join(",", values));
+        String section = markdown(tallies, split, title, String.join(",", values), List.of(args).stream()
+                .filter(a -> a.startsWith("--")).filter(a -> !a.startsWith("--split=") && !a.startsWith("--values="))
+                .map(a -> " " + a).reduce("", String::concat));
         System.out.println(section);
         if (md != null) {
-            OverheadBenchmark.replaceSection(Path.of(md), heading(split), section);
+            OverheadBenchmark.replaceSection(Path.of(md), heading(title), section);
         }
     }
 
@@ -197,8 +207,8 @@ public final class DoctorMarginSweep {
                 .orElse(fallback);
     }
 
-    private static String heading(String split) {
-        return "## Structure doctor: where the change margin comes from (" + split + " split)";
+    private static String heading(String title) {
+        return "## Structure doctor: where the change margin comes from (" + title + ")";
     }
 
     private static String label(String candidate) {
@@ -213,18 +223,19 @@ public final class DoctorMarginSweep {
         return Float.isFinite(a) ? String.format(Locale.ROOT, "%.2fx", a / b) : "NaN";
     }
 
-    static String markdown(Map<String, Tally> tallies, String split, String values) {
-        StringBuilder sb = new StringBuilder(heading(split)).append("\n\n");
+    static String markdown(Map<String, Tally> tallies, String split, String title, String values, String more) {
+        StringBuilder sb = new StringBuilder(heading(title)).append("\n\n");
         sb.append("Machine: ").append(String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")))
                 .append(". Date: ").append(LocalDate.now()).append(". Engines: ").append(Engines.describe()).append(". ")
                 .append(Engines.reproducibility()).append('\n');
         sb.append("Command: `./mvnw -q -B -pl benchmarks exec:exec -Dbench.main=io.gradguard.benchmarks.DoctorMarginSweep"
-                + " \"-Dbench.args=--split=" + split + " --values=" + values + " RESULTS.md\"` (after the family benchmark of the"
-                + " split).\n\n");
+                + " \"-Dbench.args=--split=" + split + " --values=" + values + more + " RESULTS.md\"` (after the family benchmark"
+                + " of the split).\n\n");
         sb.append("The doctor changes a model that trains (its trial finite) only when the best trial ends below the model as"
-                + " it is divided by 1 + `changeMargin`, or when the model is stuck (depth trouble, and no learning in its"
-                + " trial) and a re-initialization ends lower (`stuckReinit`; a value marked `no-stuck` turns that off)."
+                + " it is divided by 1 + `changeMargin`, or when the model is stuck (activations and backward signal both out"
+                + " of range with depth, and no learning in its trial) and a re-initialization ends lower (`stuckReinit`; a"
+                + " value marked `no-stuck` turns that off)."
                 + " Each value below, the doctor consulted on the cases of the structure"
                 + " doctor's table of this split; a verdict that changes a model is followed for the planned steps and"
                 + " compared with the model as it is (healthy models) or with the best known fix (structural cases, zoo"

@@ -142,7 +142,8 @@ public final class Doctor {
                 Trial plain = runner.trials().get(0);
                 lines = new ArrayList<>(lines);
                 lines.add(String.format(java.util.Locale.ROOT, "why: the model as it is did not learn in its trial (loss %.4g"
-                        + " at the first step, %.4g after) and the flow check finds depth trouble; the re-initialization"
+                        + " at the first step, %.4g after) and the flow check finds its activations and backward signal out of range"
+                        + " with depth; the re-initialization"
                         + " ended at %.4g", plain.losses().get(0), plain.finalLoss(), chosen.finalLoss()));
                 lines = List.copyOf(lines);
             }
@@ -331,7 +332,8 @@ public final class Doctor {
         }
 
         /**
-         * Whether a stuck model (depth trouble in the flow check, and no learning in its trial) gets the best
+         * Whether a stuck model (activations and backward signal both out of range with depth in the flow check, and
+         * no learning in its trial) gets the best
          * re-initialization that ends lower than it without the {@link #changeMargin} (see {@code TrialChoice}); on by
          * default. Off, such a model keeps the margin like any model that trains.
          *

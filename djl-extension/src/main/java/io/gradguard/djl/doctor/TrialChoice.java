@@ -15,9 +15,10 @@ import java.util.Locale;
  * {@code margin} of the best wins: fewest changes (each fix counts one, a new learning rate one, a warm-up one), ties
  * to the better rank.
  *
- * <p>One exception to the margin: a <b>stuck</b> model. When the flow check finds depth trouble and the model as it is
- * does not learn in its trial (its loss after the trial is not {@value #STUCK_PROGRESS} of its first step's loss
- * lower), the best re-initialization at your rate ({@link StructureFix#reinitializes()}: He, Xavier, orthogonal,
+ * <p>One exception to the margin: a <b>stuck</b> model. When the flow check finds the signal out of range with depth
+ * both ways, the activations (forward) and the backward signal, the mark of an initialization that does not fit the
+ * net, and the model as it is does not learn in its trial (its loss after the trial is not {@value #STUCK_PROGRESS} of
+ * its first step's loss lower), the best re-initialization at your rate ({@link StructureFix#reinitializes()}: He, Xavier, orthogonal,
  * LSUV, Fixup; no new rate, no warm-up) is prescribed when it ends lower than the model as it is: a re-initialization
  * keeps the structure and every name, and a model that does not learn at all has nothing to lose. Chosen on the
  * generated family's tuning split (RESULTS.md, the structure doctor's tables).
@@ -93,12 +94,17 @@ final class TrialChoice {
 
     /**
      * @return the best re-initialization trial at your rate that ends lower than a stuck model as it is, or -1 when the
-     *     model is not stuck (no depth trouble, or it learned in its trial) or no such trial exists
+     *     model is not stuck (activations or backward signal in range, or it learned in its trial) or no such trial
+     *     exists
      */
     private static int stuckReinit(List<Trial> trials, List<List<StructureFix>> recipes, List<Integer> ranked,
             FlowReport before, double learningRate) {
         Trial plain = trials.get(0);
-        if (!plain.finite() || !before.depthTrouble() || plain.losses().isEmpty()) {
+        // both ways: on the tuning split's further healthy twins, a backward signal shrinking alone (a conv net whose
+        // activations were in range) got He initialization and ended 2.06x worse when followed
+        boolean bothWays = before.has(FlowReport.Kind.ACTIVATIONS_GROW, FlowReport.Kind.ACTIVATIONS_SHRINK)
+                && before.has(FlowReport.Kind.GRADIENTS_GROW, FlowReport.Kind.GRADIENTS_SHRINK);
+        if (!plain.finite() || !bothWays || plain.losses().isEmpty()) {
             return -1;
         }
         double first = plain.losses().get(0);
