@@ -136,17 +136,8 @@ public final class Doctor {
             List<String> lines = choice.nothingTrained()
                     ? List.of("no trial trained: the model as it is and every change tried diverged or could not learn"
                             + " (every gradient zero); see the flow check's findings before training it")
-                    : Prescription.lines(choice.why(), chosen, chosenFixes, b.learningRate, suggested, warmUp,
-                            b.warmUpFraction, b.plannedSteps);
-            if (choice.stuck()) {
-                Trial plain = runner.trials().get(0);
-                lines = new ArrayList<>(lines);
-                lines.add(String.format(java.util.Locale.ROOT, "why: the model as it is did not learn in its trial (loss %.4g"
-                        + " at the first step, %.4g after) and the flow check finds its activations and backward signal out of range"
-                        + " with depth; the re-initialization"
-                        + " ended at %.4g", plain.losses().get(0), plain.finalLoss(), chosen.finalLoss()));
-                lines = List.copyOf(lines);
-            }
+                    : Prescription.lines(choice.why(), choice.changeWhy(), chosen, chosenFixes, b.learningRate, suggested,
+                            warmUp, b.warmUpFraction, b.plannedSteps);
             float[] sample;
             Shape sampleShape;
             try (ai.djl.ndarray.NDArray s = bench.sample()) {

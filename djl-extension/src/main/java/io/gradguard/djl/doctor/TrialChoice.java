@@ -127,6 +127,20 @@ final class TrialChoice {
         return stuck;
     }
 
+    /**
+     * @return why a change the margin did not earn is prescribed, for the prescription; null unless the chosen trial
+     *     re-initializes a stuck model
+     */
+    String changeWhy() {
+        if (!stuck) {
+            return null;
+        }
+        Trial plain = trials.get(0);
+        return String.format(Locale.ROOT, "the model as it is did not learn in its trial (loss %.4g at the first step, %.4g"
+                + " after) and the flow check finds its activations and backward signal out of range with depth; the"
+                + " re-initialization ended at %.4g", plain.losses().get(0), plain.finalLoss(), chosen().finalLoss());
+    }
+
     private static int changes(Trial t, double learningRate) {
         return t.fixes().size() + (t.learningRate() == learningRate ? 0 : 1) + (t.warmUpSteps() > 0 ? 1 : 0);
     }

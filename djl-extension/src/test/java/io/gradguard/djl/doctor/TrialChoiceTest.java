@@ -82,6 +82,8 @@ class TrialChoiceTest {
         assertThat(c.chosen().name()).as("the re-initialization, not the better-ranked LayerNorm").isEqualTo("he-init");
         assertThat(c.stuck()).isTrue();
         assertThat(c.noChange()).isFalse();
+        assertThat(c.changeWhy()).startsWith("the model as it is did not learn in its trial (loss 1.946 at the first step,"
+                + " 1.944 after)").endsWith("the re-initialization ended at 1.900");
         // without depth trouble, or when the re-initialization does not end lower, or with the rule off, the model is
         // left as it is
         assertThat(choose(stuck, false, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
