@@ -67,8 +67,7 @@ public final class DoctorBenchmark {
         String[] args = String.join(" ", rawArgs).trim().split("\\s+");
         boolean smoke = List.of(args).contains("--smoke");
         String md = List.of(args).stream().filter(a -> a.endsWith(".md")).findFirst().orElse(null);
-        int healthy = List.of(args).stream().filter(a -> a.startsWith("--healthy=")).map(a -> Integer.parseInt(a.substring(10)))
-                .findFirst().orElse(smoke ? 2 : Integer.MAX_VALUE);
+        int healthy = Integer.parseInt(option(args, "--healthy=", String.valueOf(smoke ? 2 : Integer.MAX_VALUE)));
         List<Scenario> zoo = smoke ? List.of(new BadInitScenario(), new FeatureScaleScenario())
                 : List.of(new BadInitScenario(), new FeatureScaleScenario(), new RnnAdditionScenario(), new AttentionWarmupScenario());
         List<ZooRow> rows = new ArrayList<>();
@@ -91,8 +90,7 @@ public final class DoctorBenchmark {
                 followedRuns.put(name, followedAndAsIs(r, () -> s.open(Variant.REFERENCE), v -> s.open(Variant.REFERENCE, v)));
             }
         }
-        String split = List.of(args).stream().filter(a -> a.startsWith("--split=")).map(a -> a.substring(8)).findFirst()
-                .orElse("held-out");
+        String split = option(args, "--split=", "held-out");
         if (!split.equals("held-out") && !split.equals("tuning")) {
             throw new IllegalArgumentException("--split must be held-out or tuning, but was '" + split + "'");
         }
@@ -110,8 +108,7 @@ public final class DoctorBenchmark {
             }
             System.err.println("doctor: healthy " + g.name() + " -> " + healthyVerdicts.get(g.name()));
         }
-        int perKind = List.of(args).stream().filter(a -> a.startsWith("--structural=")).map(a -> Integer.parseInt(a.substring(13)))
-                .findFirst().orElse(smoke ? 1 : 7);
+        int perKind = Integer.parseInt(option(args, "--structural=", smoke ? "1" : "7"));
         List<StructuralCases.Row> structural = new ArrayList<>();
         for (Object[] c : StructuralCases.draw(split.equals("tuning") ? FamilyGenerator.Split.TUNING
                 : FamilyGenerator.Split.HELD_OUT, perKind)) {
@@ -202,8 +199,14 @@ public final class DoctorBenchmark {
 
     static DoctorResult consult(String name, Supplier<Block> blocks, DoubleFunction<ai.djl.training.TrainingConfig> configs,
             double lr, ScenarioRun run, int steps) {
-        return Doctor.builder().model(blocks).config(configs).learningRate(lr).data(run.dataset())
-                .inputShape(run.inputShape()).plannedSteps(steps).build().run();
+        return consult(blocks, configs, lr, run, steps, b -> b);
+    }
+
+    /** The doctor on a run's data, with the builder's remaining settings from {@code settings}. */
+    static DoctorResult consult(Supplier<Block> blocks, DoubleFunction<ai.djl.training.TrainingConfig> configs, double lr,
+            ScenarioRun run, int steps, java.util.function.UnaryOperator<Doctor.Builder> settings) {
+        return settings.apply(Doctor.builder().model(blocks).config(configs).learningRate(lr).data(run.dataset())
+                .inputShape(run.inputShape()).plannedSteps(steps)).build().run();
     }
 
     static ZooRow zooRow(Scenario s) {
@@ -369,8 +372,30 @@ public final class DoctorBenchmark {
         return out;
     }
 
-    private static String ratio(float loss, float reference) {
+    /**
+     * @param args the benchmark's arguments
+     * @param prefix an option's prefix, e.g. {@code --split=}
+     * @param fallback the value when the option is absent
+     * @return the first value given for the option, or the fallback
+     */
+    static String option(String[] args, String prefix, String fallback) {
+        return List.of(args).stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length())).findFirst()
+                .orElse(fallback);
+    }
+
+    /** @return {@code loss / reference} as "1.23x", or "NaN" when the loss is not finite */
+    static String ratio(float loss, float reference) {
         return Float.isFinite(loss) ? String.format(Locale.ROOT, "%.2fx", loss / reference) : "NaN";
+    }
+
+    /** @return whether following a prescription ended more than 5% better than the model as it is */
+    static boolean helped(float followed, float asIs) {
+        return followed < asIs * 0.95f;
+    }
+
+    /** @return whether following a prescription ended more than 5% worse than the model as it is, or diverged */
+    static boolean hurt(float followed, float asIs) {
+        return !(followed <= asIs * 1.05f);
     }
 
     static String markdown(List<ZooRow> rows, Map<String, String> healthy, Map<String, float[]> followed, String split) {
@@ -409,7 +434,8 @@ public final class DoctorBenchmark {
                 + " 1 + `changeMargin` (%s, the default) unless the model is stuck (activations and backward signal both out"
                 + " of range with depth, and its loss not 1%% lower after its trial: then the best re-initialization that"
                 + " ends lower), were chosen on the tuning split"
-                + " (\"Structure doctor: where the change margin comes from\").%n%n", split, none, healthy.size(), DoctorMarginSweep.fmt(Doctor.DEFAULT_CHANGE_MARGIN)));
+                + " (\"Structure doctor: where the change margin comes from\").%n%n", split, none, healthy.size(),
+                DoctorMarginSweep.fmt(Doctor.DEFAULT_CHANGE_MARGIN)));
         for (Map.Entry<String, String> e : healthy.entrySet()) {
             if (!e.getValue().startsWith("no change")) {
                 float[] f = followed.get(e.getKey());
@@ -419,8 +445,8 @@ public final class DoctorBenchmark {
             }
         }
         if (!followed.isEmpty()) {
-            long hurt = followed.values().stream().filter(f -> !(f[0] <= f[1] * 1.05f)).count();
-            long helped = followed.values().stream().filter(f -> f[0] < f[1] * 0.95f).count();
+            long hurt = followed.values().stream().filter(f -> hurt(f[0], f[1])).count();
+            long helped = followed.values().stream().filter(f -> helped(f[0], f[1])).count();
             sb.append(String.format(Locale.ROOT, "%nEach changed healthy model trained for its planned steps both ways: following"
                     + " the prescription ends more than 5%% better than the model as it is on %d of %d, more than 5%% worse"
                     + " (or diverged) on %d.%n", helped, followed.size(), hurt));

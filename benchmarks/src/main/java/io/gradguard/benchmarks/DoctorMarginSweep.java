@@ -70,19 +70,19 @@ public final class DoctorMarginSweep {
      */
     public static void main(String[] rawArgs) throws IOException {
         String[] args = String.join(" ", rawArgs).trim().split("\\s+");
-        String split = option(args, "--split=", "tuning");
+        String split = DoctorBenchmark.option(args, "--split=", "tuning");
         if (!split.equals("held-out") && !split.equals("tuning")) {
             throw new IllegalArgumentException("--split must be held-out or tuning, but was '" + split + "'");
         }
-        List<String> values = List.of(option(args, "--values=", "0.5,1,2,4").split(","));
+        List<String> values = List.of(DoctorBenchmark.option(args, "--values=", "0.5,1,2,4").split(","));
         for (String v : values) {
             double d = margin(v);
             if (!(d >= 0 && d <= 10)) {
                 throw new IllegalArgumentException("--values: " + v + " is outside [0, 10] (Doctor.builder().changeMargin)");
             }
         }
-        int healthyLimit = Integer.parseInt(option(args, "--healthy=", String.valueOf(Integer.MAX_VALUE)));
-        int perKind = Integer.parseInt(option(args, "--structural=", "7"));
+        int healthyLimit = Integer.parseInt(DoctorBenchmark.option(args, "--healthy=", String.valueOf(Integer.MAX_VALUE)));
+        int perKind = Integer.parseInt(DoctorBenchmark.option(args, "--structural=", "7"));
         boolean zoo = !List.of(args).contains("--no-zoo");
         String md = List.of(args).stream().filter(a -> a.endsWith(".md")).findFirst().orElse(null);
 
@@ -93,7 +93,7 @@ public final class DoctorMarginSweep {
             cases.add(zooCase("healthy", s, Variant.REFERENCE, Float.NaN));
         }
         // the healthy twins: the split's family CSV, or the CSVs --twins names (beside the Markdown file)
-        String twins = option(args, "--twins=", "family-" + split + ".csv");
+        String twins = DoctorBenchmark.option(args, "--twins=", "family-" + split + ".csv");
         for (String name : twins.split(",")) {
             Path csv = (md == null ? Path.of("x") : Path.of(md).toAbsolutePath()).resolveSibling(name);
             for (Map.Entry<Long, Float> e : DoctorBenchmark.familyHealthyTwins(csv, healthyLimit).entrySet()) {
@@ -129,9 +129,8 @@ public final class DoctorMarginSweep {
             for (String v : values) {
                 DoctorResult r;
                 try (ScenarioRun run = c.asIs().get()) {
-                    r = Doctor.builder().model(c.blocks()).config(c.configs()).learningRate(c.lr()).data(run.dataset())
-                            .inputShape(run.inputShape()).plannedSteps(c.steps()).changeMargin(margin(v))
-                            .stuckReinit(!v.endsWith(NO_STUCK)).build().run();
+                    r = DoctorBenchmark.consult(c.blocks(), c.configs(), c.lr(), run, c.steps(),
+                            b -> b.changeMargin(margin(v)).stuckReinit(!v.endsWith(NO_STUCK)));
                 }
                 Tally t = tallies.get(v);
                 if (c.group().equals("healthy") && r.noChangeNeeded()) {
@@ -154,16 +153,17 @@ public final class DoctorMarginSweep {
                 switch (c.group()) {
                     case "healthy" -> {
                         t.healthy++;
-                        t.helped += followed < asIs * 0.95f ? 1 : 0;
-                        t.hurt += followed <= asIs * 1.05f ? 0 : 1;
+                        t.helped += DoctorBenchmark.helped(followed, asIs) ? 1 : 0;
+                        t.hurt += DoctorBenchmark.hurt(followed, asIs) ? 1 : 0;
                         t.changed.add(String.format(Locale.ROOT, "`%s` %s %s", c.name(), r.chosen().name(),
-                                ratio(followed, asIs)));
+                                DoctorBenchmark.ratio(followed, asIs)));
                     }
                     case "structural" -> {
                         t.structural++;
-                        t.within += Float.isFinite(followed) && (!Float.isFinite(c.best()) || followed <= 1.5f * c.best()) ? 1 : 0;
+                        t.within += StructuralCases.within(followed, c.best()) ? 1 : 0;
                     }
-                    default -> t.zoo.add(String.format(Locale.ROOT, "`%s` %s", c.name(), ratio(followed, c.best())));
+                    default -> t.zoo.add(String.format(Locale.ROOT, "`%s` %s", c.name(), DoctorBenchmark.ratio(followed,
+                            c.best())));
                 }
             }
             System.err.printf(Locale.ROOT, "doctor margin sweep: %d of %d cases (%s %s)%n", ++done, cases.size(), c.group(),
@@ -202,10 +202,6 @@ public final class DoctorMarginSweep {
         }
     }
 
-    private static String option(String[] args, String prefix, String fallback) {
-        return List.of(args).stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length())).findFirst()
-                .orElse(fallback);
-    }
 
     private static String heading(String title) {
         return "## Structure doctor: where the change margin comes from (" + title + ")";
@@ -219,9 +215,6 @@ public final class DoctorMarginSweep {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
-    private static String ratio(float a, float b) {
-        return Float.isFinite(a) ? String.format(Locale.ROOT, "%.2fx", a / b) : "NaN";
-    }
 
     static String markdown(Map<String, Tally> tallies, String split, String title, String values, String more) {
         StringBuilder sb = new StringBuilder(heading(title)).append("\n\n");

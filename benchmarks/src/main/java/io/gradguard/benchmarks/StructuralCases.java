@@ -46,8 +46,17 @@ final class StructuralCases {
 
         /** @return whether the doctor's pick ends within 1.5x of the best known fix (or better) */
         boolean within() {
-            return Float.isFinite(doctor) && (!Float.isFinite(best) || doctor <= 1.5 * best);
+            return StructuralCases.within(doctor, best);
         }
+    }
+
+    /**
+     * @param loss the loss with the doctor's prescription followed
+     * @param best the best known fix's loss
+     * @return whether it ends within 1.5x of the best known fix (or better; any finite loss when the fix diverged)
+     */
+    static boolean within(float loss, float best) {
+        return Float.isFinite(loss) && (!Float.isFinite(best) || loss <= 1.5 * best);
     }
 
     private static Setup with(Setup s, Setup.Arch arch, int depth, Setup.Act act, Setup.Init init, boolean normalized,
