@@ -37,7 +37,10 @@ import java.util.function.Supplier;
  *     "-Dbench.args=--split=tuning --values=0.5,1,2,4 RESULTS.md"</pre>
  *
  * <p>Options: {@code --split=tuning|held-out} (default tuning: the margin is chosen there), {@code --values=a,b,..}
- * (default 0.5,1,2,4; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)}),
+ * (default 0.5,1,2,4: change margins; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)},
+ * by {@code :swap=M} with {@code cellSwapMargin(M)}, by {@code :no-swap} with {@code cellSwap(false)}; a set of values
+ * with a swap modifier writes the section "where the cell-swap margin comes from"), {@code --kinds=a,b} (structural
+ * kinds to draw, default all: bad-init, no-norm, vanilla-rnn),
  * {@code --twins=a.csv,b.csv} (family CSVs beside the Markdown file whose DJL healthy twins are consulted instead of
  * the split's own {@code family-<split>.csv}, e.g. the extended tuning set's), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
  * (default 7), {@code --no-zoo}; a path ending in {@code .md} gets the section.
@@ -75,10 +78,14 @@ public final class DoctorMarginSweep {
             throw new IllegalArgumentException("--split must be held-out or tuning, but was '" + split + "'");
         }
         List<String> values = List.of(DoctorBenchmark.option(args, "--values=", "0.5,1,2,4").split(","));
-        for (String v : values) {
-            double d = margin(v);
-            if (!(d >= 0 && d <= 10)) {
-                throw new IllegalArgumentException("--values: " + v + " is outside [0, 10] (Doctor.builder().changeMargin)");
+        Map<String, Candidate> candidates = new java.util.LinkedHashMap<>();
+        values.forEach(v -> candidates.put(v, Candidate.parse(v)));
+        boolean cellSwap = candidates.values().stream().anyMatch(Candidate::swapModifier);
+        List<String> kinds = List.of(DoctorBenchmark.option(args, "--kinds=", String.join(",", StructuralCases.KINDS))
+                .split(","));
+        for (String k : kinds) {
+            if (!StructuralCases.KINDS.contains(k)) {
+                throw new IllegalArgumentException("--kinds: '" + k + "' is none of " + StructuralCases.KINDS);
             }
         }
         int healthyLimit = Integer.parseInt(DoctorBenchmark.option(args, "--healthy=", String.valueOf(Integer.MAX_VALUE)));
@@ -105,6 +112,9 @@ public final class DoctorMarginSweep {
                 + twins.replace(",", ", ");
         for (Object[] c : StructuralCases.draw(split.equals("tuning") ? FamilyGenerator.Split.TUNING
                 : FamilyGenerator.Split.HELD_OUT, perKind)) {
+            if (!kinds.contains((String) c[0])) {
+                continue;
+            }
             GeneratedScenario bad = new GeneratedScenario((Setup) c[1]);
             float best;
             try (ScenarioRun run = new GeneratedScenario((Setup) c[2]).open(bad.nominalLr())) {
@@ -130,7 +140,7 @@ public final class DoctorMarginSweep {
                 DoctorResult r;
                 try (ScenarioRun run = c.asIs().get()) {
                     r = DoctorBenchmark.consult(c.blocks(), c.configs(), c.lr(), run, c.steps(),
-                            b -> b.changeMargin(margin(v)).stuckReinit(!v.endsWith(NO_STUCK)));
+                            candidates.get(v)::apply);
                 }
                 Tally t = tallies.get(v);
                 if (c.group().equals("healthy") && r.noChangeNeeded()) {
@@ -169,12 +179,12 @@ public final class DoctorMarginSweep {
             System.err.printf(Locale.ROOT, "doctor margin sweep: %d of %d cases (%s %s)%n", ++done, cases.size(), c.group(),
                     c.name());
         }
-        String section = markdown(tallies, split, title, String.join(",", values), List.of(args).stream()
+        String section = markdown(tallies, candidates, cellSwap, split, title, String.join(",", values), List.of(args).stream()
                 .filter(a -> a.startsWith("--")).filter(a -> !a.startsWith("--split=") && !a.startsWith("--values="))
                 .map(a -> " " + a).reduce("", String::concat));
         System.out.println(section);
         if (md != null) {
-            OverheadBenchmark.replaceSection(Path.of(md), heading(title), section);
+            OverheadBenchmark.replaceSection(Path.of(md), heading(title, cellSwap), section);
         }
     }
 
@@ -189,26 +199,68 @@ public final class DoctorMarginSweep {
                 DoctorBenchmark.configs(g), lr, () -> g.open(lr), g::open, g.steps(), best);
     }
 
-    /** A candidate that ends so is consulted with {@code stuckReinit(false)}. */
-    private static final String NO_STUCK = ":no-stuck";
+    /**
+     * One candidate setting: the change margin, whether stuck models are re-initialized, and the cell-swap margin (NaN:
+     * the cell-swap rule off, the doctor's default). Written {@code 2}, {@code 2:no-stuck}, {@code 2:swap=0.5} (the rule
+     * on, at that margin), {@code 2:no-swap} (off, said outright), or with both modifiers; without one, the doctor's
+     * defaults.
+     */
+    record Candidate(String text, double margin, boolean stuck, double swap) {
 
-    private static double margin(String candidate) {
-        try {
-            return Double.parseDouble(candidate.endsWith(NO_STUCK) ? candidate.substring(0, candidate.length()
-                    - NO_STUCK.length()) : candidate);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--values: '" + candidate + "' is neither a number nor a number followed by "
-                    + NO_STUCK, e);
+        static Candidate parse(String text) {
+            String[] parts = text.split(":");
+            double margin;
+            try {
+                margin = Double.parseDouble(parts[0]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--values: '" + text + "' does not start with a number (the change"
+                        + " margin)", e);
+            }
+            if (!(margin >= 0 && margin <= 10)) {
+                throw new IllegalArgumentException("--values: " + text + " is outside [0, 10] (Doctor.builder().changeMargin)");
+            }
+            boolean stuck = true;
+            double swap = Double.NaN;
+            for (int i = 1; i < parts.length; i++) {
+                if (parts[i].equals("no-stuck")) {
+                    stuck = false;
+                } else if (parts[i].equals("no-swap")) {
+                    swap = Double.NaN;
+                } else if (parts[i].startsWith("swap=")) {
+                    try {
+                        swap = Double.parseDouble(parts[i].substring("swap=".length()));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--values: '" + parts[i] + "' in '" + text + "' is not swap=<number>", e);
+                    }
+                    if (!(swap >= 0 && swap <= 10)) {
+                        throw new IllegalArgumentException("--values: " + parts[i] + " is outside [0, 10]"
+                                + " (Doctor.builder().cellSwapMargin)");
+                    }
+                } else {
+                    throw new IllegalArgumentException("--values: '" + parts[i] + "' in '" + text + "' is none of no-stuck,"
+                            + " no-swap, swap=<number>");
+                }
+            }
+            return new Candidate(text, margin, stuck, swap);
+        }
+
+        Doctor.Builder apply(Doctor.Builder b) {
+            b.changeMargin(margin).stuckReinit(stuck).cellSwap(!Double.isNaN(swap));
+            return Double.isNaN(swap) ? b : b.cellSwapMargin(swap);
+        }
+
+        boolean swapModifier() {
+            return text.contains("swap");
+        }
+
+        String label() {
+            return fmt(margin) + (stuck ? "" : ", `no-stuck`") + (!swapModifier() ? ""
+                    : Double.isNaN(swap) ? ", `no-swap`" : ", cell swap " + fmt(swap));
         }
     }
 
-
-    private static String heading(String title) {
-        return "## Structure doctor: where the change margin comes from (" + title + ")";
-    }
-
-    private static String label(String candidate) {
-        return fmt(margin(candidate)) + (candidate.endsWith(NO_STUCK) ? ", `no-stuck`" : "");
+    private static String heading(String title, boolean cellSwap) {
+        return "## Structure doctor: where the " + (cellSwap ? "cell-swap" : "change") + " margin comes from (" + title + ")";
     }
 
     static String fmt(double v) {
@@ -216,8 +268,9 @@ public final class DoctorMarginSweep {
     }
 
 
-    static String markdown(Map<String, Tally> tallies, String split, String title, String values, String more) {
-        StringBuilder sb = new StringBuilder(heading(title)).append("\n\n");
+    static String markdown(Map<String, Tally> tallies, Map<String, Candidate> candidates, boolean cellSwap, String split,
+            String title, String values, String more) {
+        StringBuilder sb = new StringBuilder(heading(title, cellSwap)).append("\n\n");
         sb.append("Machine: ").append(String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")))
                 .append(". Date: ").append(LocalDate.now()).append(". Engines: ").append(Engines.describe()).append(". ")
@@ -228,22 +281,26 @@ public final class DoctorMarginSweep {
         sb.append("The doctor changes a model that trains (its trial finite) only when the best trial ends below the model as"
                 + " it is divided by 1 + `changeMargin`, or when the model is stuck (activations and backward signal both out"
                 + " of range with depth, and no learning in its trial) and a re-initialization ends lower (`stuckReinit`; a"
-                + " value marked `no-stuck` turns that off)."
+                + " value marked `no-stuck` turns that off)" + (!cellSwap ? "." : ", or, with the cell-swap rule on"
+                + " (`cellSwap`, off by default; a value marked `swap=M` turns it on at margin M, `no-swap` says it is"
+                + " off), when it holds a vanilla recurrent cell and a cell-swap trial at its rate ends below it divided by"
+                + " 1 + `cellSwapMargin`.")
                 + " Each value below, the doctor consulted on the cases of the structure"
                 + " doctor's table of this split; a verdict that changes a model is followed for the planned steps and"
                 + " compared with the model as it is (healthy models) or with the best known fix (structural cases, zoo"
                 + " rows).\n\n");
-        sb.append("| `changeMargin` | healthy: no change | changed healthy models: better / worse by more than 5% |"
+        sb.append("| " + (cellSwap ? "`changeMargin`, cell swap" : "`changeMargin`") + " | healthy: no change | changed healthy models: better / worse by more than 5% |"
                 + " structural cases within 1.5x of the best known fix | zoo rows (doctor / best known fix) |\n");
         sb.append("|---|---|---|---|---|\n");
         for (Map.Entry<String, Tally> e : tallies.entrySet()) {
             Tally t = e.getValue();
-            sb.append(String.format(Locale.ROOT, "| %s | %d of %d | %d / %d | %d of %d | %s |%n", label(e.getKey()), t.unchanged,
+            sb.append(String.format(Locale.ROOT, "| %s | %d of %d | %d / %d | %d of %d | %s |%n",
+                    candidates.get(e.getKey()).label(), t.unchanged,
                     t.healthy, t.helped, t.hurt, t.within, t.structural, String.join(", ", t.zoo)));
         }
         sb.append("\nHealthy models each value changes (the prescription followed over the model as it is):\n\n");
         for (Map.Entry<String, Tally> e : tallies.entrySet()) {
-            sb.append("- ").append(label(e.getKey())).append(": ").append(e.getValue().changed.isEmpty() ? "none"
+            sb.append("- ").append(candidates.get(e.getKey()).label()).append(": ").append(e.getValue().changed.isEmpty() ? "none"
                     : String.join("; ", e.getValue().changed)).append('\n');
         }
         return sb.toString();

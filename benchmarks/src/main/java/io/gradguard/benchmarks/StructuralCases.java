@@ -1,5 +1,6 @@
 package io.gradguard.benchmarks;
 
+import io.gradguard.djl.doctor.Doctor;
 import io.gradguard.djl.doctor.DoctorResult;
 import io.gradguard.models.ScenarioRun;
 import io.gradguard.models.family.FamilyGenerator;
@@ -65,6 +66,9 @@ final class StructuralCases {
                 s.task(), s.outputs(), s.features(), length, s.steps(), s.multiplier());
     }
 
+    /** The kinds, in the order {@link #draw} fills them. */
+    static final List<String> KINDS = List.of("bad-init", "no-norm", "vanilla-rnn");
+
     /**
      * Draws the cases: seeds of the split in order, each used for the first kind that still needs cases and that
      * fits its task (plain tasks for the MLPs, sequence tasks for the RNN). DJL optimizers only (no RMSProp).
@@ -113,6 +117,19 @@ final class StructuralCases {
      * @return the row
      */
     static Row run(String kind, Setup unfixed, Setup fixed) {
+        return run(kind, unfixed, fixed, b -> b);
+    }
+
+    /**
+     * {@link #run(String, Setup, Setup)} with the doctor's builder adjusted first (a rule turned on, say).
+     *
+     * @param kind the kind
+     * @param unfixed the faulty set-up
+     * @param fixed its best known fix
+     * @param settings adjusts the doctor's builder before it runs
+     * @return the row
+     */
+    static Row run(String kind, Setup unfixed, Setup fixed, java.util.function.UnaryOperator<Doctor.Builder> settings) {
         GeneratedScenario bad = new GeneratedScenario(unfixed);
         GeneratedScenario good = new GeneratedScenario(fixed);
         float lr = bad.nominalLr();
@@ -120,8 +137,8 @@ final class StructuralCases {
         float plain = train(bad, lr);
         DoctorResult d;
         try (ScenarioRun run = bad.open(lr)) {
-            d = DoctorBenchmark.consult(bad.name(), DoctorBenchmark.blocks(bad, lr), DoctorBenchmark.configs(bad), lr, run,
-                    bad.steps());
+            d = DoctorBenchmark.consult(DoctorBenchmark.blocks(bad, lr), DoctorBenchmark.configs(bad), lr, run,
+                    bad.steps(), settings);
         }
         float doctor;
         if (d.noChangeNeeded()) {

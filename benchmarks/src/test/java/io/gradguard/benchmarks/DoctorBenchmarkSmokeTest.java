@@ -52,6 +52,25 @@ class DoctorBenchmarkSmokeTest {
     }
 
     @Test
+    void aVanillaRnnOnLongSumsGetsAGruWithTheCellSwapRuleOn() {
+        // the tuning split's structural case s1003: a tanh RNN (32 units) on sums of 16 steps, AdamW at its nominal rate;
+        // the flow check finds nothing out of range, so the doctor's defaults leave it, and the cell-swap rule (off by
+        // default) prescribes the GRU. Unfixed, the GRU fix and both prescriptions are trained for the planned steps here
+        Object[] c = StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.TUNING, 7).stream()
+                .filter(x -> ((io.gradguard.models.family.Setup) x[1]).id().startsWith("s1003-")).findFirst().orElseThrow();
+        io.gradguard.models.family.Setup unfixed = (io.gradguard.models.family.Setup) c[1];
+        io.gradguard.models.family.Setup fixed = (io.gradguard.models.family.Setup) c[2];
+        StructuralCases.Row byDefault = StructuralCases.run((String) c[0], unfixed, fixed);
+        assertThat(byDefault.prescription()).isEqualTo("no change");
+        StructuralCases.Row r = StructuralCases.run((String) c[0], unfixed, fixed, b -> b.cellSwap(true));
+        assertThat(r.kind()).isEqualTo("vanilla-rnn");
+        assertThat(r.prescription()).isEqualTo("rnn-to-gru");
+        assertThat(r.lines()).last().asString().startsWith("why: a vanilla recurrent cell cannot learn");
+        assertThat(r.doctor()).as("the prescription followed against the model as it is").isLessThan(r.unfixed() * 0.67f);
+        assertThat(r.within()).as("within 1.5x of the GRU fix: %s", r).isTrue();
+    }
+
+    @Test
     void badInitRowAndOneHealthyTwin() throws Exception {
         DoctorBenchmark.ZooRow r = DoctorBenchmark.zooRow(new BadInitScenario());
         assertThat(r.unfixed()).as("unfixed").isNaN();

@@ -65,6 +65,16 @@ public final class Doctor {
      */
     public static final double DEFAULT_CHANGE_MARGIN = 2.0;
 
+    /**
+     * Default {@link Builder#cellSwapMargin}, for when the cell-swap rule is turned on ({@link Builder#cellSwap}; off by
+     * default): a vanilla recurrent cell is swapped for a gated one when the swap's trial ends below the model as it is
+     * divided by {@code 1 + DEFAULT_CELL_SWAP_MARGIN}. On the generated family's tuning split (RESULTS.md, "where the
+     * cell-swap margin comes from") this is the lowest margin whose added changes to healthy models all helped when
+     * followed; no margin raised the number of vanilla-RNN structural cases within 1.5x of the GRU fix (a short trial's
+     * lead does not tell whether the swap wins at full length), which is why the rule is off by default.
+     */
+    public static final double DEFAULT_CELL_SWAP_MARGIN = 1.0;
+
     /** @return a builder; model, config, learning rate, data, input shape and planned steps are required */
     public static Builder builder() {
         return new Builder();
@@ -117,7 +127,7 @@ public final class Doctor {
         try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
             runner.run(bench, steps, trialWarmUp);
             TrialChoice choice = TrialChoice.of(runner.trials(), runner.recipes(), before, b.learningRate, b.margin,
-                    b.changeMargin, b.stuckReinit);
+                    b.changeMargin, b.stuckReinit, b.cellSwap ? b.cellSwapMargin : Double.NaN);
             Trial chosen = choice.chosen();
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
@@ -177,6 +187,8 @@ public final class Doctor {
         private double changeMargin = DEFAULT_CHANGE_MARGIN;
         private double warmUpFraction = 0.1;
         private boolean stuckReinit = true;
+        private boolean cellSwap;
+        private double cellSwapMargin = DEFAULT_CELL_SWAP_MARGIN;
         private Path record;
         private List<StructureFix> fixes = List.of(ReInitialize.he(), ReInitialize.xavier(),
                 ReInitialize.orthogonalRecurrent(), new InsertLayerNorm(), new StandardizeInputs(),
@@ -333,6 +345,35 @@ public final class Doctor {
          */
         public Builder stuckReinit(boolean v) {
             stuckReinit = v;
+            return this;
+        }
+
+        /**
+         * Whether a vanilla recurrent cell is swapped for a gated one by its own margin, {@link #cellSwapMargin}, with
+         * or without a flow finding (see {@code TrialChoice}); off by default (see {@link Doctor#DEFAULT_CELL_SWAP_MARGIN}
+         * for why). Off, a cell swap needs a flow finding and the {@link #changeMargin} like any change to a model that
+         * trains.
+         *
+         * @param v true to hold cell swaps to their own margin
+         * @return this
+         */
+        public Builder cellSwap(boolean v) {
+            cellSwap = v;
+            return this;
+        }
+
+        /**
+         * @param v how much better than the model as it is a cell-swap trial must end before the swap is prescribed,
+         *     in [0, 10]: the model as it is must end above the swap's loss times {@code 1 + v} (default
+         *     {@value Doctor#DEFAULT_CELL_SWAP_MARGIN})
+         * @return this
+         * @throws IllegalArgumentException when {@code v} is outside [0, 10]
+         */
+        public Builder cellSwapMargin(double v) {
+            if (!(v >= 0 && v <= 10)) {
+                throw new IllegalArgumentException("Doctor.builder().cellSwapMargin: " + v + " is outside [0, 10]");
+            }
+            cellSwapMargin = v;
             return this;
         }
 

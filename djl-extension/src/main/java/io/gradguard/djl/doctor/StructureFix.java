@@ -50,4 +50,16 @@ public interface StructureFix {
     default boolean reinitializes() {
         return false;
     }
+
+    /**
+     * Whether the fix replaces a vanilla recurrent cell with a gated one (a GRU or an LSTM of the same sizes). The
+     * {@link Doctor} holds such a swap to its own margin, {@link Doctor.Builder#cellSwapMargin}, instead of the change
+     * margin: the flow check cannot call for it (at initialization a gated cell's gradient through time fades as
+     * well; its gates learn to keep it), and a short trial shows only the start of its lead.
+     *
+     * @return true for a cell swap; false (the default) otherwise
+     */
+    default boolean swapsCell() {
+        return false;
+    }
 }

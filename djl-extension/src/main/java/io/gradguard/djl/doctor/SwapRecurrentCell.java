@@ -43,6 +43,12 @@ public final class SwapRecurrentCell implements StructureFix {
         return new SwapRecurrentCell(true);
     }
 
+    /** @return true: the fix replaces the vanilla cell with a gated one */
+    @Override
+    public boolean swapsCell() {
+        return true;
+    }
+
     @Override
     public String name() {
         return lstm ? "rnn-to-lstm" : "rnn-to-gru";

@@ -22,6 +22,14 @@ import java.util.Locale;
  * LSUV, Fixup; no new rate, no warm-up) is prescribed when it ends lower than the model as it is: a re-initialization
  * keeps the structure and every name, and a model that does not learn at all has nothing to lose. Chosen on the
  * generated family's tuning split (RESULTS.md, the structure doctor's tables).
+ *
+ * <p>A second exception, off unless asked for ({@link Doctor.Builder#cellSwap}): a <b>vanilla recurrent cell</b>. The flow check cannot call for swapping it (at
+ * initialization a gated cell's gradient through time fades as well; its gates learn to keep it), and a short trial
+ * shows only the start of a gated cell's lead. So when the model as it is trains and a cell-swap trial at your rate
+ * ({@link StructureFix#swapsCell()}, alone or with re-initializations; no new rate, no warm-up) ends below the model as
+ * it is divided by {@code 1 + cellSwapMargin}, the best such trial is prescribed, whether or not the flow check found
+ * anything. On the generated family's tuning split (RESULTS.md, "where the cell-swap margin comes from") no margin
+ * raised the number of vanilla-RNN cases within 1.5x of the GRU fix, so the rule is off by default.
  */
 final class TrialChoice {
 
@@ -33,16 +41,18 @@ final class TrialChoice {
     private final int chosenIndex;
     private final boolean calledFor;
     private final boolean stuck;
+    private final boolean swapped;
     private final double margin;
     private final double changeMargin;
 
     private TrialChoice(List<Trial> trials, List<Integer> ranked, int chosenIndex, boolean calledFor, boolean stuck,
-            double margin, double changeMargin) {
+            boolean swapped, double margin, double changeMargin) {
         this.trials = trials;
         this.ranked = ranked;
         this.chosenIndex = chosenIndex;
         this.calledFor = calledFor;
         this.stuck = stuck;
+        this.swapped = swapped;
         this.margin = margin;
         this.changeMargin = changeMargin;
     }
@@ -55,10 +65,12 @@ final class TrialChoice {
      * @param margin how close to the best trial's loss, relative to it, a simpler trial must end
      * @param changeMargin how much better than the model as it is the best trial must end before any change
      * @param stuckReinit whether a stuck model gets the best re-initialization that ends lower (see the class comment)
+     * @param cellSwapMargin how much better than the model as it is a cell-swap trial must end to be prescribed
+     *     without a flow finding (see the class comment); NaN turns the rule off
      * @return the ranking and the choice
      */
     static TrialChoice of(List<Trial> trials, List<List<StructureFix>> recipes, FlowReport before, double learningRate,
-            double margin, double changeMargin, boolean stuckReinit) {
+            double margin, double changeMargin, boolean stuckReinit, double cellSwapMargin) {
         List<Integer> ranked = new ArrayList<>();
         for (int i = 0; i < trials.size(); i++) {
             ranked.add(i);
@@ -88,8 +100,33 @@ final class TrialChoice {
             }
         }
         int reinit = stuckReinit && chosenIndex == 0 ? stuckReinit(trials, recipes, ranked, before, learningRate) : -1;
-        return new TrialChoice(trials, ranked, reinit >= 0 ? reinit : chosenIndex, calledFor, reinit >= 0, margin,
-                changeMargin);
+        int swap = chosenIndex == 0 && reinit < 0 && !Double.isNaN(cellSwapMargin)
+                ? cellSwap(trials, recipes, ranked, learningRate, cellSwapMargin) : -1;
+        int chosen = reinit >= 0 ? reinit : swap >= 0 ? swap : chosenIndex;
+        return new TrialChoice(trials, ranked, chosen, calledFor, reinit >= 0, swap >= 0, margin, changeMargin);
+    }
+
+    /**
+     * @return the best cell-swap trial at your rate (the swap alone or with re-initializations, no warm-up) that ends
+     *     below the model as it is divided by {@code 1 + cellSwapMargin}, or -1 when the model as it is diverged or no
+     *     such trial exists
+     */
+    private static int cellSwap(List<Trial> trials, List<List<StructureFix>> recipes, List<Integer> ranked,
+            double learningRate, double cellSwapMargin) {
+        Trial plain = trials.get(0);
+        if (!plain.finite()) {
+            return -1;
+        }
+        for (int i : ranked) {
+            Trial t = trials.get(i);
+            List<StructureFix> fixes = recipes.get(i);
+            if (t.finite() && t.learningRate() == learningRate && t.warmUpSteps() == 0
+                    && fixes.stream().anyMatch(StructureFix::swapsCell)
+                    && fixes.stream().allMatch(f -> f.swapsCell() || f.reinitializes())) {
+                return plain.finalLoss() > t.finalLoss() * (1 + cellSwapMargin) ? i : -1;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -127,15 +164,25 @@ final class TrialChoice {
         return stuck;
     }
 
+    /** @return true when the chosen trial swaps a vanilla recurrent cell by its own margin (see the class comment) */
+    boolean swapped() {
+        return swapped;
+    }
+
     /**
      * @return why a change the margin did not earn is prescribed, for the prescription; null unless the chosen trial
-     *     re-initializes a stuck model
+     *     re-initializes a stuck model or swaps a vanilla recurrent cell by its own margin
      */
     String changeWhy() {
+        Trial plain = trials.get(0);
+        if (swapped) {
+            return String.format(Locale.ROOT, "a vanilla recurrent cell cannot learn to keep its gradient through time"
+                    + " and a gated one can (the flow check cannot tell them apart at initialization); the swap ended its"
+                    + " trial at %.4g, the model as it is at %.4g", chosen().finalLoss(), plain.finalLoss());
+        }
         if (!stuck) {
             return null;
         }
-        Trial plain = trials.get(0);
         return String.format(Locale.ROOT, "the model as it is did not learn in its trial (loss %.4g at the first step, %.4g"
                 + " after) and the flow check finds its activations and backward signal out of range with depth; the"
                 + " re-initialization ended at %.4g", plain.losses().get(0), plain.finalLoss(), chosen().finalLoss());
