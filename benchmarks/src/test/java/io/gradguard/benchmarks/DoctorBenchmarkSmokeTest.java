@@ -34,14 +34,19 @@ class DoctorBenchmarkSmokeTest {
         }
     }
 
+    /** @return the tuning split's structural case (of the 7 per kind) whose set-up id starts with {@code prefix} */
+    private static Object[] tuningCase(String prefix) {
+        return StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.TUNING, 7).stream()
+                .filter(x -> ((io.gradguard.models.family.Setup) x[1]).id().startsWith(prefix)).findFirst().orElseThrow();
+    }
+
     @Test
     void aStuckDeepReluNetGetsHeInitializationAndTrainsBetter() {
         // the tuning split's structural case s1019: a 12-layer ReLU MLP (width 8) with LeCun initialization, plain SGD at
         // its nominal rate; as it is it does not learn in the doctor's trial (its signal shrinks with depth), and the
         // short trials alone cannot show by how much He initialization wins. Unfixed, the He-initialized fix and the
         // doctor's prescription are each trained for the planned steps in this test
-        Object[] c = StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.TUNING, 7).stream()
-                .filter(x -> ((io.gradguard.models.family.Setup) x[1]).id().startsWith("s1019-")).findFirst().orElseThrow();
+        Object[] c = tuningCase("s1019-");
         StructuralCases.Row r = StructuralCases.run((String) c[0], (io.gradguard.models.family.Setup) c[1],
                 (io.gradguard.models.family.Setup) c[2]);
         assertThat(r.kind()).isEqualTo("bad-init");
@@ -56,8 +61,7 @@ class DoctorBenchmarkSmokeTest {
         // the tuning split's structural case s1003: a tanh RNN (32 units) on sums of 16 steps, AdamW at its nominal rate;
         // the flow check finds nothing out of range, so the doctor's defaults leave it, and the cell-swap rule (off by
         // default) prescribes the GRU. Unfixed, the GRU fix and both prescriptions are trained for the planned steps here
-        Object[] c = StructuralCases.draw(io.gradguard.models.family.FamilyGenerator.Split.TUNING, 7).stream()
-                .filter(x -> ((io.gradguard.models.family.Setup) x[1]).id().startsWith("s1003-")).findFirst().orElseThrow();
+        Object[] c = tuningCase("s1003-");
         io.gradguard.models.family.Setup unfixed = (io.gradguard.models.family.Setup) c[1];
         io.gradguard.models.family.Setup fixed = (io.gradguard.models.family.Setup) c[2];
         StructuralCases.Row byDefault = StructuralCases.run((String) c[0], unfixed, fixed);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /**
  * Ranks the {@link Doctor}'s trials and picks the one to prescribe.
@@ -23,9 +24,9 @@ import java.util.Locale;
  * keeps the structure and every name, and a model that does not learn at all has nothing to lose. Chosen on the
  * generated family's tuning split (RESULTS.md, the structure doctor's tables).
  *
- * <p>A second exception, off unless asked for ({@link Doctor.Builder#cellSwap}): a <b>vanilla recurrent cell</b>. The flow check cannot call for swapping it (at
- * initialization a gated cell's gradient through time fades as well; its gates learn to keep it), and a short trial
- * shows only the start of a gated cell's lead. So when the model as it is trains and a cell-swap trial at your rate
+ * <p>A second exception, off unless asked for ({@link Doctor.Builder#cellSwap}): a <b>vanilla recurrent cell</b>. The
+ * flow check cannot call for swapping it (at initialization a gated cell's gradient through time fades as well; its
+ * gates learn to keep it), and a short trial shows only the start of a gated cell's lead. So when the model as it is trains and a cell-swap trial at your rate
  * ({@link StructureFix#swapsCell()}, alone or with re-initializations; no new rate, no warm-up) ends below the model as
  * it is divided by {@code 1 + cellSwapMargin}, the best such trial is prescribed, whether or not the flow check found
  * anything. On the generated family's tuning split (RESULTS.md, "where the cell-swap margin comes from") no margin
@@ -117,13 +118,22 @@ final class TrialChoice {
         if (!plain.finite()) {
             return -1;
         }
+        int i = bestAtYourRate(trials, recipes, ranked, learningRate,
+                fixes -> fixes.stream().anyMatch(StructureFix::swapsCell)
+                        && fixes.stream().allMatch(f -> f.swapsCell() || f.reinitializes()));
+        return i >= 0 && plain.finalLoss() > trials.get(i).finalLoss() * (1 + cellSwapMargin) ? i : -1;
+    }
+
+    /**
+     * @return the best-ranked finite trial at your rate, without warm-up, whose fixes satisfy {@code recipe}; -1 when
+     *     there is none
+     */
+    private static int bestAtYourRate(List<Trial> trials, List<List<StructureFix>> recipes, List<Integer> ranked,
+            double learningRate, Predicate<List<StructureFix>> recipe) {
         for (int i : ranked) {
             Trial t = trials.get(i);
-            List<StructureFix> fixes = recipes.get(i);
-            if (t.finite() && t.learningRate() == learningRate && t.warmUpSteps() == 0
-                    && fixes.stream().anyMatch(StructureFix::swapsCell)
-                    && fixes.stream().allMatch(f -> f.swapsCell() || f.reinitializes())) {
-                return plain.finalLoss() > t.finalLoss() * (1 + cellSwapMargin) ? i : -1;
+            if (t.finite() && t.learningRate() == learningRate && t.warmUpSteps() == 0 && recipe.test(recipes.get(i))) {
+                return i;
             }
         }
         return -1;
@@ -148,15 +158,9 @@ final class TrialChoice {
         if (plain.finalLoss() < first - STUCK_PROGRESS * Math.abs(first)) {
             return -1;
         }
-        for (int i : ranked) {
-            Trial t = trials.get(i);
-            List<StructureFix> fixes = recipes.get(i);
-            if (t.finite() && t.learningRate() == learningRate && t.warmUpSteps() == 0 && !fixes.isEmpty()
-                    && fixes.stream().allMatch(StructureFix::reinitializes)) {
-                return t.finalLoss() < plain.finalLoss() ? i : -1;
-            }
-        }
-        return -1;
+        int i = bestAtYourRate(trials, recipes, ranked, learningRate,
+                fixes -> !fixes.isEmpty() && fixes.stream().allMatch(StructureFix::reinitializes));
+        return i >= 0 && trials.get(i).finalLoss() < plain.finalLoss() ? i : -1;
     }
 
     /** @return true when the chosen trial is a re-initialization of a stuck model (see the class comment) */
