@@ -433,9 +433,10 @@ public final class DoctorBenchmark {
                 + " rules for a model that trains, that a change must end its trial below the model as it is divided by"
                 + " 1 + `changeMargin` (%s, the default) unless the model is stuck (activations and backward signal both out"
                 + " of range with depth, and its loss not 1%% lower after its trial: then the best re-initialization that"
-                + " ends lower), were chosen on the tuning split"
-                + " (\"Structure doctor: where the change margin comes from\").%n%n", split, none, healthy.size(),
-                DoctorMarginSweep.fmt(Doctor.DEFAULT_CHANGE_MARGIN)));
+                + " ends below it divided by 1 + `stuckMargin`, %s), were chosen on the tuning split"
+                + " (\"Structure doctor: where the change margin comes from\", \"... where the stuck margin comes"
+                + " from\").%n%n", split, none, healthy.size(), DoctorMarginSweep.fmt(Doctor.DEFAULT_CHANGE_MARGIN),
+                DoctorMarginSweep.fmt(Doctor.DEFAULT_STUCK_MARGIN)));
         for (Map.Entry<String, String> e : healthy.entrySet()) {
             if (!e.getValue().startsWith("no change")) {
                 float[] f = followed.get(e.getKey());

@@ -38,9 +38,10 @@ import java.util.function.Supplier;
  *
  * <p>Options: {@code --split=tuning|held-out} (default tuning: the margin is chosen there), {@code --values=a,b,..}
  * (default 0.5,1,2,4: change margins; a value followed by {@code :no-stuck} is consulted with {@code stuckReinit(false)},
- * by {@code :swap=M} with {@code cellSwapMargin(M)}, by {@code :no-swap} with {@code cellSwap(false)}; a set of values
- * with a swap modifier writes the section "where the cell-swap margin comes from"), {@code --kinds=a,b} (structural
- * kinds to draw, default all: bad-init, no-norm, vanilla-rnn),
+ * by {@code :stuck=M} with {@code stuckMargin(M)}, by {@code :swap=M} with {@code cellSwapMargin(M)}, by
+ * {@code :no-swap} with {@code cellSwap(false)}; a set of values with a swap modifier writes the section "where the
+ * cell-swap margin comes from", one with a {@code stuck=} modifier "where the stuck margin comes from"),
+ * {@code --kinds=a,b} (structural kinds to draw, default all: bad-init, no-norm, vanilla-rnn),
  * {@code --twins=a.csv,b.csv} (family CSVs beside the Markdown file whose DJL healthy twins are consulted instead of
  * the split's own {@code family-<split>.csv}, e.g. the extended tuning set's), {@code --healthy=N} family healthy twins (default all), {@code --structural=N} per kind
  * (default 7), {@code --no-zoo}; a path ending in {@code .md} gets the section.
@@ -81,6 +82,12 @@ public final class DoctorMarginSweep {
         Map<String, Candidate> candidates = new java.util.LinkedHashMap<>();
         values.forEach(v -> candidates.put(v, Candidate.parse(v)));
         boolean cellSwap = candidates.values().stream().anyMatch(Candidate::swapModifier);
+        boolean stuckMargin = candidates.values().stream().anyMatch(Candidate::stuckModifier);
+        if (cellSwap && stuckMargin) {
+            throw new IllegalArgumentException("--values: sweep the cell-swap margin (swap=) or the stuck margin (stuck=),"
+                    + " not both in one set: each writes its own section");
+        }
+        String rule = cellSwap ? "cell-swap" : stuckMargin ? "stuck" : "change";
         List<String> kinds = List.of(DoctorBenchmark.option(args, "--kinds=", String.join(",", StructuralCases.KINDS))
                 .split(","));
         for (String k : kinds) {
@@ -179,12 +186,12 @@ public final class DoctorMarginSweep {
             System.err.printf(Locale.ROOT, "doctor margin sweep: %d of %d cases (%s %s)%n", ++done, cases.size(), c.group(),
                     c.name());
         }
-        String section = markdown(tallies, candidates, cellSwap, split, title, String.join(",", values), List.of(args).stream()
+        String section = markdown(tallies, candidates, rule, split, title, String.join(",", values), List.of(args).stream()
                 .filter(a -> a.startsWith("--")).filter(a -> !a.startsWith("--split=") && !a.startsWith("--values="))
                 .map(a -> " " + a).reduce("", String::concat));
         System.out.println(section);
         if (md != null) {
-            OverheadBenchmark.replaceSection(Path.of(md), heading(title, cellSwap), section);
+            OverheadBenchmark.replaceSection(Path.of(md), heading(title, rule), section);
         }
     }
 
@@ -200,12 +207,12 @@ public final class DoctorMarginSweep {
     }
 
     /**
-     * One candidate setting: the change margin, whether stuck models are re-initialized, and the cell-swap margin (NaN:
-     * the cell-swap rule off, the doctor's default). Written {@code 2}, {@code 2:no-stuck}, {@code 2:swap=0.5} (the rule
-     * on, at that margin), {@code 2:no-swap} (off, said outright), or with both modifiers; without one, the doctor's
-     * defaults.
+     * One candidate setting: the change margin, the stuck rule's margin (NaN: the rule off) and the cell-swap margin
+     * (NaN: the rule off, the doctor's default). Written {@code 2}, {@code 2:no-stuck}, {@code 2:stuck=0.05} (the stuck
+     * rule at that margin), {@code 2:swap=0.5} (the cell-swap rule on, at that margin), {@code 2:no-swap} (off, said
+     * outright), or with several modifiers; without one, the doctor's defaults.
      */
-    record Candidate(String text, double margin, boolean stuck, double swap) {
+    record Candidate(String text, double margin, double stuck, double swap) {
 
         static Candidate parse(String text) {
             String[] parts = text.split(":");
@@ -219,33 +226,45 @@ public final class DoctorMarginSweep {
             if (!(margin >= 0 && margin <= 10)) {
                 throw new IllegalArgumentException("--values: " + text + " is outside [0, 10] (Doctor.builder().changeMargin)");
             }
-            boolean stuck = true;
+            double stuck = Doctor.DEFAULT_STUCK_MARGIN;
             double swap = Double.NaN;
             for (int i = 1; i < parts.length; i++) {
                 if (parts[i].equals("no-stuck")) {
-                    stuck = false;
+                    stuck = Double.NaN;
                 } else if (parts[i].equals("no-swap")) {
                     swap = Double.NaN;
+                } else if (parts[i].startsWith("stuck=")) {
+                    stuck = number(parts[i], "stuck=", text, "stuckMargin");
                 } else if (parts[i].startsWith("swap=")) {
-                    try {
-                        swap = Double.parseDouble(parts[i].substring("swap=".length()));
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--values: '" + parts[i] + "' in '" + text + "' is not swap=<number>", e);
-                    }
-                    if (!(swap >= 0 && swap <= 10)) {
-                        throw new IllegalArgumentException("--values: " + parts[i] + " is outside [0, 10]"
-                                + " (Doctor.builder().cellSwapMargin)");
-                    }
+                    swap = number(parts[i], "swap=", text, "cellSwapMargin");
                 } else {
                     throw new IllegalArgumentException("--values: '" + parts[i] + "' in '" + text + "' is none of no-stuck,"
-                            + " no-swap, swap=<number>");
+                            + " stuck=<number>, no-swap, swap=<number>");
                 }
             }
             return new Candidate(text, margin, stuck, swap);
         }
 
+        private static double number(String part, String prefix, String text, String builderMethod) {
+            double v;
+            try {
+                v = Double.parseDouble(part.substring(prefix.length()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--values: '" + part + "' in '" + text + "' is not " + prefix
+                        + "<number>", e);
+            }
+            if (!(v >= 0 && v <= 10)) {
+                throw new IllegalArgumentException("--values: " + part + " is outside [0, 10] (Doctor.builder()."
+                        + builderMethod + ")");
+            }
+            return v;
+        }
+
         Doctor.Builder apply(Doctor.Builder b) {
-            b.changeMargin(margin).stuckReinit(stuck).cellSwap(!Double.isNaN(swap));
+            b.changeMargin(margin).stuckReinit(!Double.isNaN(stuck)).cellSwap(!Double.isNaN(swap));
+            if (!Double.isNaN(stuck)) {
+                b.stuckMargin(stuck);
+            }
             return Double.isNaN(swap) ? b : b.cellSwapMargin(swap);
         }
 
@@ -253,14 +272,19 @@ public final class DoctorMarginSweep {
             return text.contains("swap");
         }
 
+        boolean stuckModifier() {
+            return text.contains("stuck=");
+        }
+
         String label() {
-            return fmt(margin) + (stuck ? "" : ", `no-stuck`") + (!swapModifier() ? ""
-                    : Double.isNaN(swap) ? ", `no-swap`" : ", cell swap " + fmt(swap));
+            return fmt(margin) + (Double.isNaN(stuck) ? ", `no-stuck`" : stuckModifier() ? ", stuck margin " + fmt(stuck) : "")
+                    + (!swapModifier() ? "" : Double.isNaN(swap) ? ", `no-swap`" : ", cell swap " + fmt(swap));
         }
     }
 
-    private static String heading(String title, boolean cellSwap) {
-        return "## Structure doctor: where the " + (cellSwap ? "cell-swap" : "change") + " margin comes from (" + title + ")";
+    /** @return the section's heading: the rule whose margin the set of values sweeps, and the cases */
+    private static String heading(String title, String rule) {
+        return "## Structure doctor: where the " + rule + " margin comes from (" + title + ")";
     }
 
     static String fmt(double v) {
@@ -268,9 +292,10 @@ public final class DoctorMarginSweep {
     }
 
 
-    static String markdown(Map<String, Tally> tallies, Map<String, Candidate> candidates, boolean cellSwap, String split,
+    static String markdown(Map<String, Tally> tallies, Map<String, Candidate> candidates, String rule, String split,
             String title, String values, String more) {
-        StringBuilder sb = new StringBuilder(heading(title, cellSwap)).append("\n\n");
+        boolean cellSwap = rule.equals("cell-swap");
+        StringBuilder sb = new StringBuilder(heading(title, rule)).append("\n\n");
         sb.append("Machine: ").append(String.format(Locale.ROOT, "%s %s, %d cores, Java %s", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")))
                 .append(". Date: ").append(LocalDate.now()).append(". Engines: ").append(Engines.describe()).append(". ")
@@ -280,8 +305,10 @@ public final class DoctorMarginSweep {
                 + " of the split).\n\n");
         sb.append("The doctor changes a model that trains (its trial finite) only when the best trial ends below the model as"
                 + " it is divided by 1 + `changeMargin`, or when the model is stuck (activations and backward signal both out"
-                + " of range with depth, and no learning in its trial) and a re-initialization ends lower (`stuckReinit`; a"
-                + " value marked `no-stuck` turns that off)" + (!cellSwap ? "." : ", or, with the cell-swap rule on"
+                + " of range with depth, and no learning in its trial) and a re-initialization ends below it divided by 1 +"
+                + " `stuckMargin` (`stuckReinit`, default margin " + fmt(Doctor.DEFAULT_STUCK_MARGIN) + "; a value marked"
+                + " `no-stuck` turns that off" + (rule.equals("stuck") ? ", `stuck=M` sets the margin to M" : "") + ")"
+                + (!cellSwap ? "." : ", or, with the cell-swap rule on"
                 + " (`cellSwap`, off by default; a value marked `swap=M` turns it on at margin M, `no-swap` says it is"
                 + " off), when it holds a vanilla recurrent cell and a cell-swap trial at its rate ends below it divided by"
                 + " 1 + `cellSwapMargin`.")
@@ -289,7 +316,8 @@ public final class DoctorMarginSweep {
                 + " doctor's table of this split; a verdict that changes a model is followed for the planned steps and"
                 + " compared with the model as it is (healthy models) or with the best known fix (structural cases, zoo"
                 + " rows).\n\n");
-        sb.append("| " + (cellSwap ? "`changeMargin`, cell swap" : "`changeMargin`") + " | healthy: no change | changed healthy models: better / worse by more than 5% |"
+        sb.append("| " + (cellSwap ? "`changeMargin`, cell swap" : rule.equals("stuck") ? "`changeMargin`, stuck rule"
+                : "`changeMargin`") + " | healthy: no change | changed healthy models: better / worse by more than 5% |"
                 + " structural cases within 1.5x of the best known fix | zoo rows (doctor / best known fix) |\n");
         sb.append("|---|---|---|---|---|\n");
         for (Map.Entry<String, Tally> e : tallies.entrySet()) {

@@ -75,6 +75,16 @@ public final class Doctor {
      */
     public static final double DEFAULT_CELL_SWAP_MARGIN = 1.0;
 
+    /**
+     * Default {@link Builder#stuckMargin}: a stuck model's best re-initialization is prescribed when the model as it is
+     * ends its trial more than 5% above it. Chosen on the generated family's tuning split (RESULTS.md, "where the stuck
+     * margin comes from"): the largest of 0, 0.02, 0.05, 0.1 and 0.2 that keeps every structural case the rule fixes
+     * (the two it gains led their trials by 6.4% and 23%), and it leaves alone the three healthy twins it
+     * re-initialized at 0 on leads of 0.4% to 2.4% (two of them gained when followed, but a lead that small does not
+     * tell which way a full run goes, and a healthy model is to be left as it is).
+     */
+    public static final double DEFAULT_STUCK_MARGIN = 0.05;
+
     /** @return a builder; model, config, learning rate, data, input shape and planned steps are required */
     public static Builder builder() {
         return new Builder();
@@ -127,7 +137,7 @@ public final class Doctor {
         try (TrialBench bench = new TrialBench(b.model, b.config, b.data, b.inputShape, b.seed, steps, b.evalBatches)) {
             runner.run(bench, steps, trialWarmUp);
             TrialChoice choice = TrialChoice.of(runner.trials(), runner.recipes(), before, b.learningRate, b.margin,
-                    b.changeMargin, b.stuckReinit, b.cellSwap ? b.cellSwapMargin : Double.NaN);
+                    b.changeMargin, b.stuckReinit ? b.stuckMargin : Double.NaN, b.cellSwap ? b.cellSwapMargin : Double.NaN);
             Trial chosen = choice.chosen();
             List<StructureFix> chosenFixes = runner.recipe(choice.chosenIndex());
             int warmUp = chosen.warmUpSteps() > 0 ? plannedWarmUp : 0;
@@ -187,6 +197,7 @@ public final class Doctor {
         private double changeMargin = DEFAULT_CHANGE_MARGIN;
         private double warmUpFraction = 0.1;
         private boolean stuckReinit = true;
+        private double stuckMargin = DEFAULT_STUCK_MARGIN;
         private boolean cellSwap;
         private double cellSwapMargin = DEFAULT_CELL_SWAP_MARGIN;
         private Path record;
@@ -336,15 +347,30 @@ public final class Doctor {
 
         /**
          * Whether a stuck model (activations and backward signal both out of range with depth in the flow check, and
-         * no learning in its trial) gets the best
-         * re-initialization that ends lower than it without the {@link #changeMargin} (see {@code TrialChoice}); on by
-         * default. Off, such a model keeps the margin like any model that trains.
+         * no learning in its trial) gets the best re-initialization that ends below it divided by {@code 1 +}
+         * {@link #stuckMargin} instead of the {@link #changeMargin} (see {@code TrialChoice}); on by default. Off, such
+         * a model keeps the change margin like any model that trains.
          *
          * @param v true to re-initialize stuck models
          * @return this
          */
         public Builder stuckReinit(boolean v) {
             stuckReinit = v;
+            return this;
+        }
+
+        /**
+         * @param v how much better than a stuck model as it is its best re-initialization must end its trial before it
+         *     is prescribed ({@link #stuckReinit}), in [0, 10]: the model as it is must end above the re-initialization's
+         *     loss times {@code 1 + v} (default {@value Doctor#DEFAULT_STUCK_MARGIN})
+         * @return this
+         * @throws IllegalArgumentException when {@code v} is outside [0, 10]
+         */
+        public Builder stuckMargin(double v) {
+            if (!(v >= 0 && v <= 10)) {
+                throw new IllegalArgumentException("Doctor.builder().stuckMargin: " + v + " is outside [0, 10]");
+            }
+            stuckMargin = v;
             return this;
         }
 

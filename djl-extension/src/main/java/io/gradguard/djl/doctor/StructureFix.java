@@ -43,7 +43,8 @@ public interface StructureFix {
      * Whether the fix only sets parameter values (a re-initialization: the structure, the shapes and every name stay).
      * The {@link Doctor} prescribes such a fix to a model that trains without the usual margin when the model is stuck:
      * the flow check finds both the activations and the backward signal out of range with depth, and the model as it
-     * is does not learn in its trial, while the re-initialization ends lower.
+     * is does not learn in its trial, while the re-initialization ends lower by the stuck margin
+     * ({@link Doctor.Builder#stuckMargin}).
      *
      * @return true for a re-initialization; false (the default) for a fix that changes the structure
      */

@@ -19,10 +19,12 @@ import java.util.function.Predicate;
  * <p>One exception to the margin: a <b>stuck</b> model. When the flow check finds the signal out of range with depth
  * both ways, the activations (forward) and the backward signal, the mark of an initialization that does not fit the
  * net, and the model as it is does not learn in its trial (its loss after the trial is not {@value #STUCK_PROGRESS} of
- * its first step's loss lower), the best re-initialization at your rate ({@link StructureFix#reinitializes()}: He, Xavier, orthogonal,
- * LSUV, Fixup; no new rate, no warm-up) is prescribed when it ends lower than the model as it is: a re-initialization
- * keeps the structure and every name, and a model that does not learn at all has nothing to lose. Chosen on the
- * generated family's tuning split (RESULTS.md, the structure doctor's tables).
+ * its first step's loss lower), the best re-initialization at your rate ({@link StructureFix#reinitializes()}: He,
+ * Xavier, orthogonal, LSUV, Fixup; no new rate, no warm-up) is prescribed when the model as it is ends above it times
+ * {@code 1 + stuckMargin} (a lead beyond a short trial's noise, 5% by default) instead of {@code 1 + changeMargin}: a
+ * re-initialization keeps the structure and every name, and a model that does not learn at all has little to lose.
+ * Both chosen on the generated family's tuning split (RESULTS.md, the structure doctor's tables and "where the stuck
+ * margin comes from").
  *
  * <p>A second exception, off unless asked for ({@link Doctor.Builder#cellSwap}): a <b>vanilla recurrent cell</b>. The
  * flow check cannot call for swapping it (at initialization a gated cell's gradient through time fades as well; its
@@ -65,13 +67,14 @@ final class TrialChoice {
      * @param learningRate your learning rate (a trial at another rate counts one change)
      * @param margin how close to the best trial's loss, relative to it, a simpler trial must end
      * @param changeMargin how much better than the model as it is the best trial must end before any change
-     * @param stuckReinit whether a stuck model gets the best re-initialization that ends lower (see the class comment)
+     * @param stuckMargin how much better than a stuck model as it is its best re-initialization must end to be
+     *     prescribed without the change margin (see the class comment); NaN turns the rule off
      * @param cellSwapMargin how much better than the model as it is a cell-swap trial must end to be prescribed
      *     without a flow finding (see the class comment); NaN turns the rule off
      * @return the ranking and the choice
      */
     static TrialChoice of(List<Trial> trials, List<List<StructureFix>> recipes, FlowReport before, double learningRate,
-            double margin, double changeMargin, boolean stuckReinit, double cellSwapMargin) {
+            double margin, double changeMargin, double stuckMargin, double cellSwapMargin) {
         List<Integer> ranked = new ArrayList<>();
         for (int i = 0; i < trials.size(); i++) {
             ranked.add(i);
@@ -100,7 +103,8 @@ final class TrialChoice {
                 }
             }
         }
-        int reinit = stuckReinit && chosenIndex == 0 ? stuckReinit(trials, recipes, ranked, before, learningRate) : -1;
+        int reinit = !Double.isNaN(stuckMargin) && chosenIndex == 0
+                ? stuckReinit(trials, recipes, ranked, before, learningRate, stuckMargin) : -1;
         int swap = chosenIndex == 0 && reinit < 0 && !Double.isNaN(cellSwapMargin)
                 ? cellSwap(trials, recipes, ranked, learningRate, cellSwapMargin) : -1;
         int chosen = reinit >= 0 ? reinit : swap >= 0 ? swap : chosenIndex;
@@ -140,12 +144,12 @@ final class TrialChoice {
     }
 
     /**
-     * @return the best re-initialization trial at your rate that ends lower than a stuck model as it is, or -1 when the
-     *     model is not stuck (activations or backward signal in range, or it learned in its trial) or no such trial
-     *     exists
+     * @return the best re-initialization trial at your rate that ends below a stuck model as it is divided by {@code 1 +
+     *     stuckMargin}, or -1 when the model is not stuck (activations or backward signal in range, or it learned in its
+     *     trial) or no such trial exists
      */
     private static int stuckReinit(List<Trial> trials, List<List<StructureFix>> recipes, List<Integer> ranked,
-            FlowReport before, double learningRate) {
+            FlowReport before, double learningRate, double stuckMargin) {
         Trial plain = trials.get(0);
         // both ways: on the tuning split's further healthy twins, a backward signal shrinking alone (a conv net whose
         // activations were in range) got He initialization and ended 2.06x worse when followed
@@ -160,7 +164,7 @@ final class TrialChoice {
         }
         int i = bestAtYourRate(trials, recipes, ranked, learningRate,
                 fixes -> !fixes.isEmpty() && fixes.stream().allMatch(StructureFix::reinitializes));
-        return i >= 0 && trials.get(i).finalLoss() < plain.finalLoss() ? i : -1;
+        return i >= 0 && plain.finalLoss() > trials.get(i).finalLoss() * (1 + stuckMargin) ? i : -1;
     }
 
     /** @return true when the chosen trial is a re-initialization of a stuck model (see the class comment) */

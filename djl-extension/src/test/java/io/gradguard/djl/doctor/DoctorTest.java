@@ -176,5 +176,11 @@ class DoctorTest {
         assertThatThrownBy(() -> Doctor.builder().learningRate(0.1).build()).hasMessageContaining("model is required");
         assertThatThrownBy(() -> Doctor.builder().plannedSteps(0)).hasMessageContaining("plannedSteps: 0 is outside");
         assertThatThrownBy(() -> Doctor.builder().margin(2)).hasMessageContaining("margin: 2.0 is outside [0, 1]");
+        assertThatThrownBy(() -> Doctor.builder().changeMargin(-1))
+                .hasMessageContaining("Doctor.builder().changeMargin: -1.0 is outside [0, 10]");
+        assertThatThrownBy(() -> Doctor.builder().stuckMargin(Double.NaN))
+                .hasMessageContaining("Doctor.builder().stuckMargin: NaN is outside [0, 10]");
+        assertThatThrownBy(() -> Doctor.builder().cellSwapMargin(11))
+                .hasMessageContaining("Doctor.builder().cellSwapMargin: 11.0 is outside [0, 10]");
     }
 }

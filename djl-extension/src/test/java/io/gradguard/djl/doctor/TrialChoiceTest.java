@@ -35,7 +35,7 @@ class TrialChoiceTest {
 
     private static final java.util.Map<String, StructureFix> FIXES = java.util.Map.of("he-init", ReInitialize.he(),
             "fixup-zero", Fixup.zeroInit(), "layer-norm", new InsertLayerNorm(), "rnn-to-gru", SwapRecurrentCell.gru(),
-            "orthogonal-recurrent-init", ReInitialize.orthogonalRecurrent());
+            "orthogonal-recurrent-init", ReInitialize.orthogonalRecurrent(), "lsuv", new Lsuv());
 
     private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin) {
         return choose(trials, outOfRange, changeMargin, true);
@@ -44,7 +44,8 @@ class TrialChoiceTest {
     private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin, boolean stuckReinit) {
         List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
         // the cell-swap rule off, as the doctor's default
-        return TrialChoice.of(trials, recipes, flow(outOfRange), LR, 0.1, changeMargin, stuckReinit, Double.NaN);
+        return TrialChoice.of(trials, recipes, flow(outOfRange), LR, 0.1, changeMargin,
+                stuckReinit ? Doctor.DEFAULT_STUCK_MARGIN : Double.NaN, Double.NaN);
     }
 
     @Test
@@ -75,23 +76,48 @@ class TrialChoiceTest {
                 .isEqualTo("he-init");
     }
 
+    private static TrialChoice chooseStuck(List<Trial> trials, double stuckMargin) {
+        List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+        return TrialChoice.of(trials, recipes, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, stuckMargin, Double.NaN);
+    }
+
+    /** The tuning split's structural s1005 (a 12-layer ReLU MLP of width 64, LeCun initialization), its trials. */
+    private static List<Trial> s1005() {
+        return List.of(curve("as-is", 1.7910, 1.7873), curve("layer-norm", 1.7788, 1.6188, "layer-norm"),
+                curve("lsuv", 1.8314, 1.6804, "lsuv"), curve("he-init", 2.4920, 1.6977, "he-init"));
+    }
+
     @Test
-    void aStuckModelWithDepthTroubleGetsTheReInitializationThatEndsLower() {
-        // the tuning split's structural s1000 (a 12-layer ReLU MLP, LeCun initialization): as it is 1.946 -> 1.944
-        List<Trial> stuck = List.of(curve("as-is", 1.946, 1.944), curve("layer-norm", 2.226, 1.890, "layer-norm"),
-                curve("he-init", 2.060, 1.900, "he-init"));
-        TrialChoice c = choose(stuck, true, Doctor.DEFAULT_CHANGE_MARGIN);
-        assertThat(c.chosen().name()).as("the re-initialization, not the better-ranked LayerNorm").isEqualTo("he-init");
+    void aStuckModelWithDepthTroubleGetsTheBestReInitializationThatLeadsByTheStuckMargin() {
+        // as it is 1.791 -> 1.787 in its trial; LSUV leads it by 6.4% (followed for the planned steps: 0.539, the He
+        // fix 0.526, unfixed 1.039)
+        TrialChoice c = choose(s1005(), true, Doctor.DEFAULT_CHANGE_MARGIN);
+        assertThat(c.chosen().name()).as("the re-initialization, not the better-ranked LayerNorm").isEqualTo("lsuv");
         assertThat(c.stuck()).isTrue();
         assertThat(c.noChange()).isFalse();
-        assertThat(c.changeWhy()).startsWith("the model as it is did not learn in its trial (loss 1.946 at the first step,"
-                + " 1.944 after)").endsWith("the re-initialization ended at 1.900");
+        assertThat(c.changeWhy()).startsWith("the model as it is did not learn in its trial (loss 1.791 at the first step,"
+                + " 1.787 after)").endsWith("the re-initialization ended at 1.680");
         // without depth trouble, or when the re-initialization does not end lower, or with the rule off, the model is
         // left as it is
-        assertThat(choose(stuck, false, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
-        assertThat(choose(stuck, true, Doctor.DEFAULT_CHANGE_MARGIN, false).noChange()).isTrue();
+        assertThat(choose(s1005(), false, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+        assertThat(choose(s1005(), true, Doctor.DEFAULT_CHANGE_MARGIN, false).noChange()).isTrue();
         List<Trial> worse = List.of(curve("as-is", 1.946, 1.944), curve("he-init", 2.060, 1.950, "he-init"));
         assertThat(choose(worse, true, Doctor.DEFAULT_CHANGE_MARGIN).noChange()).isTrue();
+    }
+
+    @Test
+    void aLeadWithinAShortTrialsNoiseDoesNotReInitializeAStuckModel() {
+        // the tuning split's healthy s1000 (a 13-layer ReLU MLP of width 16, LeCun initialization, at its oracle rate):
+        // as it is 1.946 -> 1.942, He 1.896, a 2.4% lead. At margin 0 (the rule's first form) He was prescribed
+        // (followed, it ended 0.85x, yet a change to a healthy model all the same); at the default 5% it is not
+        List<Trial> s1000 = List.of(curve("as-is", 1.946, 1.942), curve("he-init", 2.06, 1.896, "he-init"));
+        assertThat(chooseStuck(s1000, 0).stuck()).isTrue();
+        assertThat(chooseStuck(s1000, Doctor.DEFAULT_STUCK_MARGIN).noChange()).isTrue();
+        // the margin is strict: s1005's 6.4% lead passes 5%, not 10% (the sweep's 0.1 lost it)
+        assertThat(chooseStuck(s1005(), 0.05).chosen().name()).isEqualTo("lsuv");
+        assertThat(chooseStuck(s1005(), 0.1).noChange()).isTrue();
+        assertThat(chooseStuck(List.of(curve("as-is", 1.0, 1.05), curve("he-init", 1.1, 1.0, "he-init")), 0.05)
+                .noChange()).as("exactly 5%% is not more than 5%%").isTrue();
     }
 
     @Test
@@ -99,13 +125,13 @@ class TrialChoiceTest {
         // the tuning split's healthy s1137 (a conv net, LeCun initialization): the flow check finds only the backward
         // signal shrinking; as it is 1.382 -> 1.403 in its trial, He 1.390; followed for the planned steps He ended 2.06x
         List<Trial> trials = List.of(curve("as-is", 1.382, 1.403), curve("he-init", 1.4, 1.390, "he-init"));
+        // (stuck margin 0 here, so that only the flow check decides: He's 0.9% lead is within the default's 5% too)
         List<List<StructureFix>> recipes = List.of(List.of(), List.of(FIXES.get("he-init")));
         TrialChoice gradientsOnly = TrialChoice.of(trials, recipes, flow(List.of(FlowReport.Kind.GRADIENTS_SHRINK)), LR,
-                0.1, Doctor.DEFAULT_CHANGE_MARGIN, true, Double.NaN);
+                0.1, Doctor.DEFAULT_CHANGE_MARGIN, 0, Double.NaN);
         assertThat(gradientsOnly.noChange()).isTrue();
-        TrialChoice bothWays = TrialChoice.of(trials, recipes, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, true,
-                Double.NaN);
-        assertThat(bothWays.stuck()).isTrue();
+        assertThat(chooseStuck(trials, 0).stuck()).as("both ways found").isTrue();
+        assertThat(chooseStuck(trials, Doctor.DEFAULT_STUCK_MARGIN).noChange()).isTrue();
     }
 
     @Test
@@ -125,7 +151,8 @@ class TrialChoiceTest {
 
     private static TrialChoice chooseSwap(List<Trial> trials, double cellSwapMargin) {
         List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
-        return TrialChoice.of(trials, recipes, flow(false), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, true, cellSwapMargin);
+        return TrialChoice.of(trials, recipes, flow(false), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, Doctor.DEFAULT_STUCK_MARGIN,
+                cellSwapMargin);
     }
 
     @Test
