@@ -320,10 +320,7 @@ public final class Doctor {
          * @return this
          */
         public Builder margin(double v) {
-            if (!(v >= 0) || v > 1) {
-                throw new IllegalArgumentException("Doctor.builder().margin: " + v + " is outside [0, 1]");
-            }
-            margin = v;
+            margin = zeroTo("margin", v, 1);
             return this;
         }
 
@@ -338,10 +335,7 @@ public final class Doctor {
          * @throws IllegalArgumentException outside [0, 10]
          */
         public Builder changeMargin(double v) {
-            if (!(v >= 0 && v <= 10)) {
-                throw new IllegalArgumentException("Doctor.builder().changeMargin: " + v + " is outside [0, 10]");
-            }
-            changeMargin = v;
+            changeMargin = zeroTo("changeMargin", v, 10);
             return this;
         }
 
@@ -367,10 +361,7 @@ public final class Doctor {
          * @throws IllegalArgumentException when {@code v} is outside [0, 10]
          */
         public Builder stuckMargin(double v) {
-            if (!(v >= 0 && v <= 10)) {
-                throw new IllegalArgumentException("Doctor.builder().stuckMargin: " + v + " is outside [0, 10]");
-            }
-            stuckMargin = v;
+            stuckMargin = zeroTo("stuckMargin", v, 10);
             return this;
         }
 
@@ -396,11 +387,19 @@ public final class Doctor {
          * @throws IllegalArgumentException when {@code v} is outside [0, 10]
          */
         public Builder cellSwapMargin(double v) {
-            if (!(v >= 0 && v <= 10)) {
-                throw new IllegalArgumentException("Doctor.builder().cellSwapMargin: " + v + " is outside [0, 10]");
-            }
-            cellSwapMargin = v;
+            cellSwapMargin = zeroTo("cellSwapMargin", v, 10);
             return this;
+        }
+
+        /**
+         * @return {@code v} when it lies in [0, max] (NaN does not)
+         * @throws IllegalArgumentException naming the builder method, the value and the range, otherwise
+         */
+        private static double zeroTo(String method, double v, int max) {
+            if (!(v >= 0 && v <= max)) {
+                throw new IllegalArgumentException("Doctor.builder()." + method + ": " + v + " is outside [0, " + max + "]");
+            }
+            return v;
         }
 
         /**
