@@ -37,12 +37,17 @@ class TrialChoiceTest {
             "fixup-zero", Fixup.zeroInit(), "layer-norm", new InsertLayerNorm(), "rnn-to-gru", SwapRecurrentCell.gru(),
             "orthogonal-recurrent-init", ReInitialize.orthogonalRecurrent(), "lsuv", new Lsuv());
 
+    /** @return each trial's fixes, looked up by name in {@link #FIXES} */
+    private static List<List<StructureFix>> recipes(List<Trial> trials) {
+        return trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+    }
+
     private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin) {
         return choose(trials, outOfRange, changeMargin, true);
     }
 
     private static TrialChoice choose(List<Trial> trials, boolean outOfRange, double changeMargin, boolean stuckReinit) {
-        List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+        List<List<StructureFix>> recipes = recipes(trials);
         // the cell-swap rule off, as the doctor's default
         return TrialChoice.of(trials, recipes, flow(outOfRange), LR, 0.1, changeMargin,
                 stuckReinit ? Doctor.DEFAULT_STUCK_MARGIN : Double.NaN, Double.NaN);
@@ -77,7 +82,7 @@ class TrialChoiceTest {
     }
 
     private static TrialChoice chooseStuck(List<Trial> trials, double stuckMargin) {
-        List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+        List<List<StructureFix>> recipes = recipes(trials);
         return TrialChoice.of(trials, recipes, flow(true), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, stuckMargin, Double.NaN);
     }
 
@@ -126,7 +131,7 @@ class TrialChoiceTest {
         // signal shrinking; as it is 1.382 -> 1.403 in its trial, He 1.390; followed for the planned steps He ended 2.06x
         List<Trial> trials = List.of(curve("as-is", 1.382, 1.403), curve("he-init", 1.4, 1.390, "he-init"));
         // (stuck margin 0 here, so that only the flow check decides: He's 0.9% lead is within the default's 5% too)
-        List<List<StructureFix>> recipes = List.of(List.of(), List.of(FIXES.get("he-init")));
+        List<List<StructureFix>> recipes = recipes(trials);
         TrialChoice gradientsOnly = TrialChoice.of(trials, recipes, flow(List.of(FlowReport.Kind.GRADIENTS_SHRINK)), LR,
                 0.1, Doctor.DEFAULT_CHANGE_MARGIN, 0, Double.NaN);
         assertThat(gradientsOnly.noChange()).isTrue();
@@ -150,7 +155,7 @@ class TrialChoiceTest {
     }
 
     private static TrialChoice chooseSwap(List<Trial> trials, double cellSwapMargin) {
-        List<List<StructureFix>> recipes = trials.stream().map(t -> t.fixes().stream().map(FIXES::get).toList()).toList();
+        List<List<StructureFix>> recipes = recipes(trials);
         return TrialChoice.of(trials, recipes, flow(false), LR, 0.1, Doctor.DEFAULT_CHANGE_MARGIN, Doctor.DEFAULT_STUCK_MARGIN,
                 cellSwapMargin);
     }
