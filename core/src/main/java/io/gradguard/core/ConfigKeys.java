@@ -54,6 +54,8 @@ public final class ConfigKeys {
     public static final String GROWTH_STEPS = "growth.steps";
     /** See {@link GuardConfig#recoveryClip()}. */
     public static final String RECOVERY_CLIP = "recovery.clip";
+    /** See {@link GuardConfig#recoveryPercentile()}. */
+    public static final String RECOVERY_PERCENTILE = "recovery.percentile";
     /** See {@link GuardConfig#regressRatio()}. */
     public static final String REGRESS_RATIO = "regress.ratio";
     /** See {@link GuardConfig#slideRatio()}. */

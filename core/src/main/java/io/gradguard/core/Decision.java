@@ -43,10 +43,23 @@ public final class Decision {
      * @return scale the gradients, then apply the update
      */
     public static Decision clip(double coef, String reason) {
+        return clip(coef, reason, false);
+    }
+
+    /**
+     * A clip that may also snapshot: after a rollback every step is capped ({@link StepPlan#capTo()}), and a step
+     * that was only capped is a healthy one, whose pre-update state may be the next snapshot.
+     *
+     * @param coef the factor to scale the gradients by, in (0, 1]
+     * @param reason why
+     * @param snapshot snapshot the parameters and optimizer state before the update
+     * @return (snapshot, then) scale the gradients, then apply the update
+     */
+    public static Decision clip(double coef, String reason, boolean snapshot) {
         if (!(coef > 0 && coef <= 1)) {
             throw new IllegalArgumentException("clip coefficient must be in (0, 1], but was " + coef);
         }
-        return new Decision(Action.CLIP, coef, reason, false, 1.0);
+        return new Decision(Action.CLIP, coef, reason, snapshot, 1.0);
     }
 
     /**
@@ -109,7 +122,7 @@ public final class Decision {
     public String toString() {
         return switch (action) {
             case STEP -> snapshot ? "STEP+SNAPSHOT" : "STEP";
-            case CLIP -> "CLIP(" + clipCoef + ": " + reason + ")";
+            case CLIP -> "CLIP(" + clipCoef + ": " + reason + ")" + (snapshot ? "+SNAPSHOT" : "");
             case ROLLBACK -> "ROLLBACK(lr scale " + lrScale + ": " + reason + ")";
             default -> action + "(" + reason + ")";
         };

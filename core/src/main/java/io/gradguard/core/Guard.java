@@ -30,6 +30,8 @@ import java.util.function.Supplier;
  *   <li>otherwise: step, untouched; every {@code snapshot.every} healthy steps, when the loss has improved on
  *       the last snapshot's, the adapter snapshots.
  * </ol>
+ * With {@code recovery.percentile} set, every step after the first rollback is first capped at that percentile of
+ * the norms since ({@link StepPlan#capTo()}), and the rungs judge the capped gradients.
  *
  * <p>Above them, the {@link TroubleRule rules}, in order, each one signal: {@code nonfinite.max} non-finite
  * steps in a row; an outlier after {@code skip.max} skipped ones; {@code loss.patience} loss spikes in a
@@ -362,5 +364,10 @@ public final class Guard implements AutoCloseable {
             return String.format(Locale.ROOT, "%.3g", v);
         }
         return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /** @return "percentile 10" for 10, "percentile 12.5" for 12.5 */
+    static String percentile(double p) {
+        return "percentile " + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p));
     }
 }

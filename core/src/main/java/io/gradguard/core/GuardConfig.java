@@ -51,6 +51,8 @@ public final class GuardConfig {
     public static final int DEFAULT_GROWTH_STEPS = DetectionSettings.DEFAULT_GROWTH_STEPS;
     /** Default of {@link #recoveryClip()}: chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     public static final double DEFAULT_RECOVERY_CLIP = RecoverySettings.DEFAULT_RECOVERY_CLIP;
+    /** Default of {@link #recoveryPercentile()}. */
+    public static final double DEFAULT_RECOVERY_PERCENTILE = RecoverySettings.DEFAULT_RECOVERY_PERCENTILE;
     /** Default of {@link #regressRatio()}. */
     public static final double DEFAULT_REGRESS_RATIO = DetectionSettings.DEFAULT_REGRESS_RATIO;
     /** Default of {@link #slideRatio()}. */
@@ -217,6 +219,19 @@ public final class GuardConfig {
      */
     public double recoveryClip() {
         return recovery.recoveryClip();
+    }
+
+    /**
+     * After the first rollback the run has shown trouble: from then on every step's gradients are capped at this
+     * percentile of the global norms seen since that rollback (the most recent 1000), AutoClip's rule (Seetharaman
+     * et al., 2020), before the guard judges the step. The guard then sees the capped gradients, as if the run had
+     * produced them: a capped step is no spike, the fold ({@code fold.rate}) does not count it, and it may be
+     * healthy (re-warm, snapshot). 0 turns it off. Healthy runs never roll back, so they are untouched.
+     *
+     * @return the percentile, 0 (off) or in (0, 100)
+     */
+    public double recoveryPercentile() {
+        return recovery.recoveryPercentile();
     }
 
     /** @return a smoothed loss this many times the best smoothed loss the run reached (floored at 5% of its first loss) is trouble (then: rollback); 0 turns the rule off */

@@ -1,6 +1,7 @@
 package io.gradguard.core;
 
 import io.gradguard.core.clip.FixedClipThreshold;
+import io.gradguard.core.clip.NormPercentile;
 import io.gradguard.core.event.EventKind;
 import io.gradguard.core.event.GuardEvent;
 import io.gradguard.core.rule.CollapseRule;
@@ -25,6 +26,8 @@ import java.util.function.Supplier;
 final class Ladder {
 
     private static final int MAX_NAMED = 5;
+    /** The most recent gradient norms the cap after a rollback ({@code recovery.percentile}) is a percentile of. */
+    static final int CAP_WINDOW = 1000;
 
     private final GuardConfig config;
     private final Recorder recorder;
@@ -33,6 +36,8 @@ final class Ladder {
     private final LossRiseRule lossRise;
     private final CollapseRule collapse;
     private final DeadGradientsRule dead;
+    /** The raw norms since the first rollback, for the cap ({@code recovery.percentile}); null when it is off. */
+    private final NormPercentile capNorms;
     /** The ladder's rules above the in-step rungs, in order: the first that finds trouble wins. */
     private final List<TroubleRule> rules;
     final Detectors detectors;
@@ -53,6 +58,7 @@ final class Ladder {
         this.lossRise = new LossRiseRule(config.riseRatio());
         this.collapse = new CollapseRule(config.collapseDrop(), config.collapseQuiet(), lossRise);
         this.dead = new DeadGradientsRule(config.deadShare());
+        this.capNorms = config.recoveryPercentile() > 0 ? new NormPercentile(CAP_WINDOW) : null;
         this.rules = List.of(StreakRules.corruptedWeights(), StreakRules.nonFinite(config.nonfiniteMax()),
                 StreakRules.outliers(config.skipMax()), StreakRules.lossSpikes(config.lossPatience()), lossRise,
                 new LossRegressionRule(config.regressRatio()), new LossSlideRule(config.slideRatio()),
@@ -79,15 +85,32 @@ final class Ladder {
 
     /** The clip threshold the step being decided was planned with (for the texts). */
     private double stepClipAbove = Double.POSITIVE_INFINITY;
+    /** The step being decided: its cap's norm and the factor the cap scaled it by (1: not capped). */
+    private double stepCapTo = Double.POSITIVE_INFINITY;
+    private double stepCap = 1.0;
 
     private void event(long step, EventKind kind, String detail, String param) {
         recorder.event(new GuardEvent(step, kind, detail, param));
     }
 
-    Decision decide(StepStats s, StepPlan plan, Supplier<double[]> weights) {
+    /**
+     * @param raw the step's numbers as measured
+     * @param plan the step's plan
+     * @param weights the weight norms on request, or null
+     * @return the decision
+     */
+    Decision decide(StepStats raw, StepPlan plan, Supplier<double[]> weights) {
+        boolean finite = raw.gradientsFinite() && !raw.lossNonFinite();
+        StepPlan.Outcome o = plan.predict(raw.gradNorm(), raw.lossKnown() ? raw.loss() : 0.0);
+        if (finite && capNorms != null && recovery.rollbacks > 0) {
+            capNorms.add(raw.gradNorm());
+        }
+        // the cap after a rollback comes first: everything below judges the capped gradients, as if the run had
+        // produced them (a capped step is not a spike, not a clip the fold counts, and may be healthy)
+        stepCap = finite ? plan.capCoef(raw.gradNorm()) : 1.0;
+        stepCapTo = plan.capTo();
+        StepStats s = stepCap < 1.0 ? scaled(raw, stepCap) : raw;
         double norm = s.gradNorm();
-        boolean finite = s.gradientsFinite() && !s.lossNonFinite();
-        StepPlan.Outcome o = plan.predict(norm, s.lossKnown() ? s.loss() : 0.0);
         var normDetector = detectors.norm;
         var lossDetector = detectors.loss;
         // the thresholds this step was planned with (troubled() below widens nothing, it only tightens the next plan)
@@ -117,7 +140,7 @@ final class Ladder {
                 }
             }
         }
-        return settle(s, view, o, reason, weights);
+        return settle(s, view, plan, o, reason, weights);
     }
 
     /**
@@ -224,7 +247,8 @@ final class Ladder {
     }
 
     /** No rule called for a rollback: the in-step action stands; keep the statistics and maybe snapshot. */
-    private Decision settle(StepStats s, StepView v, StepPlan.Outcome o, String reason, Supplier<double[]> weights) {
+    private Decision settle(StepStats s, StepView v, StepPlan plan, StepPlan.Outcome o, String reason,
+            Supplier<double[]> weights) {
         if (o.action() == Action.SKIP) {
             return Decision.skip(reason);
         }
@@ -233,20 +257,24 @@ final class Ladder {
         }
         consecutiveSkips = 0;
         double norm = s.gradNorm();
-        Decision d = o.action() == Action.CLIP
-                ? Decision.clip(o.clipCoef(), "norm " + Guard.fmt(norm) + " > threshold " + Guard.fmt(stepClipAbove))
-                : Decision.step();
+        // the clip of the ladder's own rung, on the (capped) norm; the cap alone is not one
+        boolean rungClip = norm > plan.clipAbove();
+        double rungCoef = rungClip ? plan.clipCoef(norm) : 1.0;
+        Decision d = rungClip
+                ? Decision.clip(o.clipCoef(), "norm " + Guard.fmt(norm) + " > threshold " + Guard.fmt(stepClipAbove)
+                        + (stepCap < 1.0 ? " (after the cap: " + capWhy(s) + ")" : ""))
+                : stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s)) : Decision.step();
         if (v.clippedSpike() || v.lossSpike()) {
             recovery.stable.unstable(recovery.schedule.scale());
         }
         if (v.clippedSpike()) {
-            detectors.norm.updateClipped(norm * d.clipCoef());
+            detectors.norm.updateClipped(norm * rungCoef);
             // the re-warm stops at a scale that needed its spikes clipped
             recovery.schedule.unstable(s.step());
         } else {
-            detectors.norm.update(norm * d.clipCoef());
+            detectors.norm.update(norm * rungCoef);
         }
-        recovery.foldClipping(s.step(), d.action() == Action.CLIP);
+        recovery.foldClipping(s.step(), rungClip);
         recovery.watchForStall(s);
         if (s.lossKnown()) {
             if (v.lossSpike()) {
@@ -255,7 +283,7 @@ final class Ladder {
                 detectors.loss.update(s.loss());
             }
         }
-        boolean healthy = d.action() == Action.STEP && !v.normSpike() && !v.lossSpike();
+        boolean healthy = !rungClip && !v.normSpike() && !v.lossSpike();
         if (!healthy) {
             healthyStreak = 0;
             return d;
@@ -273,9 +301,27 @@ final class Ladder {
                 return d;
             }
             recovery.takeSnapshot(s.step(), s.lossKnown() ? detectors.loss.typical() : Double.NaN, detectors);
-            return Decision.stepAndSnapshot();
+            return stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s), true) : Decision.stepAndSnapshot();
         }
         return d;
+    }
+
+    private String capWhy(StepStats capped) {
+        return "norm " + Guard.fmt(capped.gradNorm() / stepCap) + " capped to " + Guard.fmt(stepCapTo) + ", "
+                + Guard.percentile(config.recoveryPercentile()) + " of the norms since the first rollback";
+    }
+
+    /** The step's numbers with every gradient scaled by {@code c}: what the ladder judges after the cap. */
+    private static StepStats scaled(StepStats s, double c) {
+        double[] p = s.paramGradNorms();
+        double[] q = null;
+        if (p != null) {
+            q = new double[p.length];
+            for (int i = 0; i < p.length; i++) {
+                q[i] = p[i] * c;
+            }
+        }
+        return new StepStats(s.step(), s.loss(), s.lossKnown(), s.gradNorm() * c, q);
     }
 
     /** The in-step thresholds for the next step (see {@link Guard#plan}); the guard is active and not halted. */
@@ -298,8 +344,10 @@ final class Ladder {
         // trouble, never a state to snapshot
         boolean snapshot = snapshotDue(step) && !(auto && (collapse.suspected() || dead.suspected()));
         double lossAbove = Math.min(lossDetector.threshold(), auto ? lossRise.threshold() : inf);
+        double cap = acts && capNorms != null && recovery.rollbacks > 0 && capNorms.count() > 0
+                ? capNorms.percentile(config.recoveryPercentile()) : inf;
         return new StepPlan(step, clip, skipNorm, skipLoss, skipLossNorm, detectors.normSpikeAbove(), lossAbove,
-                acts, acts && recovery.skipRemaining > 0, snapshot, recovery.schedule.scale(), acts ? clipTarget() : inf);
+                acts, acts && recovery.skipRemaining > 0, snapshot, recovery.schedule.scale(), acts ? clipTarget() : inf, cap);
     }
 
     /** Whether a healthy step at {@code step} would be snapshotted (it would extend the healthy streak by one). */

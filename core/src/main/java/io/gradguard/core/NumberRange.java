@@ -21,6 +21,9 @@ final class NumberRange {
     /** 0 (the rule is off) or a finite number greater than 1. */
     static final NumberRange OFF_OR_ABOVE_ONE = real("0 or > 1", "0 or a finite number greater than 1",
             "a finite number greater than 1.0", v -> v == 0 || v > 1 && !Double.isInfinite(v));
+    /** 0 (off) or a percentile strictly between 0 and 100. */
+    static final NumberRange OFF_OR_PERCENTILE = real("0 or in (0, 100)", "0 or a number strictly between 0 and 100",
+            "0 or a number strictly between 0 and 100", v -> v == 0 || v > 0 && v < 100);
     /** A number strictly between 0 and 1. */
     static final NumberRange OPEN_UNIT = real("in (0, 1)", "a number strictly between 0 and 1",
             "a number strictly between 0 and 1", v -> v > 0 && v < 1);

@@ -144,7 +144,9 @@ final class Recovery {
                 + (cut ? "; learning-rate scale " + Guard.fmt(before) + " -> " + Guard.fmt(after) + " (re-warming to "
                         + Guard.fmt(schedule.target()) + " over " + config.rewarmSteps() + " healthy steps)"
                         : "; learning-rate scale kept at " + Guard.fmt(before) + " (not the learning rate's doing)")
-                + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "");
+                + (skipRemaining > 0 ? "; skipping the next " + skipRemaining + " batches" : "")
+                + (rollbacks == 0 && config.recoveryPercentile() > 0 ? "; from here on every step's gradients are capped at "
+                        + Guard.percentile(config.recoveryPercentile()) + " of the norms since (recovery.percentile)" : "");
         return rollBack(step, detail, before, after, d);
     }
 

@@ -22,11 +22,12 @@ import java.util.Objects;
  * @param foldRate see {@link GuardConfig#foldRate()}
  * @param stallSteps see {@link GuardConfig#stallSteps()}
  * @param recoveryClip see {@link GuardConfig#recoveryClip()}
+ * @param recoveryPercentile see {@link GuardConfig#recoveryPercentile()}
  * @param haltWhenSpent see {@link GuardConfig#haltWhenSpent()}
  */
 record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation snapshotLocation, double rollbackCut,
         int rollbackMax, int rollbackSkip, int rewarmSteps, double rewarmTarget, double lrFloor, double foldRate,
-        int stallSteps, double recoveryClip, boolean haltWhenSpent) {
+        int stallSteps, double recoveryClip, double recoveryPercentile, boolean haltWhenSpent) {
 
     // The defaults; GuardConfig publishes each as DEFAULT_<KEY>.
     static final int DEFAULT_SNAPSHOT_EVERY = 50;
@@ -40,6 +41,8 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
     static final int DEFAULT_STALL_STEPS = 25;
     /** Chosen on the recovery benchmark (0, 1, 1.5, 2, 3 measured). */
     static final double DEFAULT_RECOVERY_CLIP = 3.0;
+    /** Off: 5, 10 and 20 swept on the extended tuning set, none met the bar (RESULTS.md, "... the cap after a rollback"). */
+    static final double DEFAULT_RECOVERY_PERCENTILE = 0;
     /** What a spent rollback budget does: {@code settle} (the default) or {@code halt}. */
     static final String DEFAULT_ROLLBACK_SPENT = "settle";
 
@@ -104,10 +107,15 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             DEFAULT_RECOVERY_CLIP, "after the first rollback, the adaptive clip threshold is at most this many"
                     + " times the typical norm, for the rest of the run; 0 turns it off",
             GuardConfig.Builder::recoveryClip, GuardConfig::recoveryClip);
+    static final ConfigKey RECOVERY_PERCENTILE = ConfigKey.real(ConfigKeys.RECOVERY_PERCENTILE, NumberRange.OFF_OR_PERCENTILE,
+            DEFAULT_RECOVERY_PERCENTILE, "after the first rollback, every step's gradients are capped at this percentile"
+                    + " of the gradient norms seen since (the last " + Ladder.CAP_WINDOW + "), before the guard judges them;"
+                    + " 0 turns it off", GuardConfig.Builder::recoveryPercentile, GuardConfig::recoveryPercentile);
 
     /** The keys, in the order {@link ConfigKeys#descriptions()} lists them. */
     static final List<ConfigKey> KEYS = List.of(CLIP_NORM, SNAPSHOT_EVERY, SNAPSHOT_LOCATION, ROLLBACK_CUT,
-            ROLLBACK_MAX, ROLLBACK_SPENT, ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP);
+            ROLLBACK_MAX, ROLLBACK_SPENT, ROLLBACK_SKIP, REWARM_STEPS, REWARM_TARGET, LR_FLOOR, FOLD_RATE, STALL_STEPS, RECOVERY_CLIP,
+            RECOVERY_PERCENTILE);
 
     /**
      * The setters of these keys, inherited by {@link GuardConfig.Builder}. Each checks its own argument and
@@ -127,6 +135,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
         private double foldRate = DEFAULT_FOLD_RATE;
         private int stallSteps = DEFAULT_STALL_STEPS;
         private double recoveryClip = DEFAULT_RECOVERY_CLIP;
+        private double recoveryPercentile = DEFAULT_RECOVERY_PERCENTILE;
         private boolean haltWhenSpent;
 
         Setters() {}
@@ -146,6 +155,7 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             foldRate = r.foldRate;
             stallSteps = r.stallSteps;
             recoveryClip = r.recoveryClip;
+            recoveryPercentile = r.recoveryPercentile;
             haltWhenSpent = r.haltWhenSpent;
         }
 
@@ -279,10 +289,20 @@ record RecoverySettings(Double clipNorm, int snapshotEvery, SnapshotLocation sna
             return self();
         }
 
+        /**
+         * @param v {@link GuardConfig#recoveryPercentile()}, 0 (off) or in (0, 100)
+         * @return this builder
+         */
+        public GuardConfig.Builder recoveryPercentile(double v) {
+            recoveryPercentile = RECOVERY_PERCENTILE.check(v, source);
+            return self();
+        }
+
         /** @return the settings */
         final RecoverySettings recovery() {
             return new RecoverySettings(clipNorm, snapshotEvery, snapshotLocation, rollbackCut, rollbackMax,
-                    rollbackSkip, rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip, haltWhenSpent);
+                    rollbackSkip, rewarmSteps, rewarmTarget, lrFloor, foldRate, stallSteps, recoveryClip,
+                    recoveryPercentile, haltWhenSpent);
         }
     }
 }

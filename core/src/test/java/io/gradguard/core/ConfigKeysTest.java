@@ -54,6 +54,7 @@ class ConfigKeysTest {
         OTHER_VALUES.put("fold.rate", "1.0");
         OTHER_VALUES.put("stall.steps", "40");
         OTHER_VALUES.put("recovery.clip", "2.0");
+        OTHER_VALUES.put("recovery.percentile", "25.0");
         OTHER_VALUES.put("layers.every", "0");
     }
 
@@ -86,6 +87,12 @@ class ConfigKeysTest {
                         + " (from system property gradguard.rise.ratio)");
         assertThatThrownBy(() -> GuardConfig.custom().foldRate(1.5))
                 .hasMessage("GradGuard config 'fold.rate' must be 0 or a number in (0, 1], but was '1.5' (from builder)");
+        assertThatThrownBy(() -> GuardConfig.custom().recoveryPercentile(100))
+                .hasMessage("GradGuard config 'recovery.percentile' must be 0 or a number strictly between 0 and 100, but was"
+                        + " '100.0' (from builder)");
+        assertThatThrownBy(() -> GuardConfig.custom().set("recovery.percentile", "-5", "agent arg"))
+                .hasMessageContaining("'recovery.percentile' must be 0 or a number strictly between 0 and 100, but was '-5.0'")
+                .hasMessageContaining("(from agent arg)");
         assertThatThrownBy(() -> GuardConfig.custom().layersEvery(-1))
                 .hasMessage("GradGuard config 'layers.every' must be an integer >= 0, but was '-1' (from builder)");
         assertThatThrownBy(() -> GuardConfig.custom().set("rewarm.steps", "1.5", "text"))

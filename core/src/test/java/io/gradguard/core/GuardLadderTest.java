@@ -444,6 +444,65 @@ class GuardLadderTest {
     }
 
     @Test
+    void afterARollbackEveryStepIsCappedAtAPercentileOfTheNormsSinceAndTheCapIsNotCountedAsClipping() {
+        for (double pct : new double[] {10, 0}) {
+            Recorder rec = new Recorder();
+            Guard g = guard(mechanics().recoveryPercentile(pct).build(), rec);
+            Random rng = new Random(3);
+            long step = 0;
+            for (; step < 60; step++) {
+                assertThat(g.plan(step).capTo()).as("no cap before a rollback").isInfinite();
+                feed(g, step, Math.exp(0.2 * rng.nextGaussian()), improving(step));
+            }
+            for (int k = 0; k < 3; k++) {
+                feed(g, step++, Double.NaN, 1.0);
+            }
+            assertThat(rec.of(EventKind.ROLLBACK)).hasSize(1);
+            List<Double> since = new ArrayList<>();
+            int capped = 0;
+            int snapshots = 0;
+            for (int k = 0; k < 300; k++, step++) {
+                StepStats stats = stats(step, Math.exp(0.3 * rng.nextGaussian()), 0.5, 0.5);
+                double norm = stats.gradNorm();
+                StepPlan plan = g.plan(step);
+                Decision d = g.decide(stats, null);
+                if (pct == 0 || since.isEmpty()) {
+                    assertThat(plan.capTo()).isInfinite();
+                    assertThat(d.action()).isEqualTo(Action.STEP);
+                } else {
+                    // numpy's linear percentile of every norm since the rollback, this one excluded
+                    double[] sorted = since.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                    double rank = pct / 100 * (sorted.length - 1);
+                    int lo = (int) Math.floor(rank);
+                    double p = sorted[lo] + (rank - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]);
+                    assertThat(plan.capTo()).isEqualTo(p);
+                    if (norm > p) {
+                        assertThat(d.action()).as("step %d", step).isEqualTo(Action.CLIP);
+                        assertThat(d.clipCoef()).isEqualTo(Math.min(p / (norm + 1e-6), 1.0));
+                        assertThat(d.reason()).contains("capped to").contains("percentile 10 of the norms");
+                        capped++;
+                    } else {
+                        assertThat(d.action()).isEqualTo(Action.STEP);
+                    }
+                }
+                snapshots += d.snapshot() ? 1 : 0;
+                since.add(norm);
+            }
+            if (pct == 0) {
+                assertThat(g.summary().clipped()).isZero();
+                continue;
+            }
+            assertThat(capped).as("about 90% of the steps are above the 10th percentile").isBetween(240, 290);
+            // the guard judged the capped steps healthy: no fold although far more than fold.rate were capped, the
+            // re-warm went on, and snapshots were taken on capped steps
+            assertThat(rec.of(EventKind.LR_CUT)).isEmpty();
+            assertThat(g.lrScale()).isEqualTo(0.75);
+            assertThat(snapshots).isPositive();
+            assertThat(rec.of(EventKind.ROLLBACK).get(0).detail()).contains("capped at percentile 10 of the norms since");
+        }
+    }
+
+    @Test
     void aClippedSpikeDuringTheRewarmStopsItThere() {
         Guard g = guard(mechanics().build(), new Recorder());
         long step = 0;

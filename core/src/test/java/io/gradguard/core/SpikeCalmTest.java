@@ -111,6 +111,6 @@ class SpikeCalmTest {
         StepPlan old = new StepPlan(0, 12, inf, inf, inf, 12, inf, true, false, false, 1.0);
         assertThat(old.clipTo()).isEqualTo(12);
         assertThat(old.predict(24, 1).clipCoef()).isCloseTo(0.5, within(1e-6));
-        assertThat(p.toArray()).hasSize(StepPlan.SIZE).endsWith(10.0);
+        assertThat(p.toArray()).hasSize(StepPlan.SIZE).endsWith(10.0, Double.POSITIVE_INFINITY);
     }
 }

@@ -19,7 +19,7 @@ class StepPlanTest {
             List.of(new RunInfo.Parameter("a", 10), new RunInfo.Parameter("b", 10)), Map.of());
 
     @ParameterizedTest
-    @ValueSource(strings = {"auto", "clip", "monitor", "off", "auto-fixed", "auto-skip2", "auto-every5"})
+    @ValueSource(strings = {"auto", "clip", "monitor", "off", "auto-fixed", "auto-skip2", "auto-every5", "auto-cap10", "auto-cap50-every5"})
     void planPredictsEveryActionOfDecide(String variant) {
         GuardConfig.Builder b = GuardConfig.custom();
         switch (variant) {
@@ -29,11 +29,14 @@ class StepPlanTest {
             case "auto-fixed" -> b.clipNorm(2.0);
             case "auto-skip2" -> b.rollbackSkip(2);
             case "auto-every5" -> b.snapshotEvery(5).rollbackMax(1000).lrFloor(1e-300);
+            case "auto-cap10" -> b.recoveryPercentile(10);
+            case "auto-cap50-every5" -> b.recoveryPercentile(50).snapshotEvery(5).rollbackMax(1000).lrFloor(1e-300);
             default -> { }
         }
         GuardConfig config = b.build();
         Map<Action, Integer> seen = new EnumMap<>(Action.class);
         int snapshots = 0;
+        int cappedSnapshots = 0;
         for (int seed = 0; seed < 20; seed++) {
             Random r = new Random(seed);
             try (Guard g = new Guard(config)) {
@@ -77,6 +80,7 @@ class StepPlanTest {
                             .isEqualTo(d.action() == Action.SKIP ? 0.0 : d.clipCoef());
                     assertThat(predicted.snapshot()).as("snapshot at step %d", step).isEqualTo(d.snapshot());
                     snapshots += d.snapshot() ? 1 : 0;
+                    cappedSnapshots += d.snapshot() && d.action() == Action.CLIP ? 1 : 0;
                 }
             }
         }
@@ -88,6 +92,10 @@ class StepPlanTest {
         if (config.policy() == Policy.AUTO) {
             assertThat(seen).containsKey(Action.ROLLBACK);
             assertThat(snapshots).isGreaterThan(20);
+        }
+        if (config.recoveryPercentile() > 0) {
+            // the cap after a rollback: a capped step can still be the next snapshot, and the plan said so
+            assertThat(cappedSnapshots).isPositive();
         }
     }
 }

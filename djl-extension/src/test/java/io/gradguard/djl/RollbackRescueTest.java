@@ -81,8 +81,27 @@ class RollbackRescueTest {
         assertThat(onHost.evalLoss()).isEqualTo(auto.evalLoss());
         assertThat(onHost.summary().rollbacks()).isEqualTo(auto.summary().rollbacks());
         assertThat(onHost.lines().get(0).path("snapshot_location").asText()).isEqualTo("host");
-        System.out.printf("%s: reference %.4f, unguarded %s, clip-only adaptive %s (%s), clip-only 1.0 %s (%s), auto %.4f (%s)%n",
-                s, reference, unguarded, clipOnly.thrown() != null ? "halted" : clipOnly.evalLoss(), clipOnly.summary(),
-                clipFixed.thrown() != null ? "halted" : clipFixed.evalLoss(), clipFixed.summary(), auto.evalLoss(), auto.summary());
+        // the cap after the first rollback (recovery.percentile): the steps after it are capped (logged as clips with
+        // their coefficient), the capped steps still snapshot and re-warm, and the rescue holds
+        Train.Result cap = Train.listener(s, Variant.EXPLODING, GuardConfig.custom().recoveryPercentile(10).build(),
+                dir.resolve("cap.jsonl"));
+        assertThat(cap.thrown()).isNull();
+        assertThat(cap.evalLoss()).as("%s capped (%s)", s, cap.summary()).isFinite().isLessThanOrEqualTo(1.5f * reference);
+        List<JsonNode> capLines = cap.lines();
+        assertThat(Train.events(capLines, "rollback").get(0).path("detail").asText())
+                .contains("capped at percentile 10 of the norms since");
+        long firstRollback = Train.events(capLines, "rollback").get(0).path("step").asLong();
+        List<JsonNode> after = Train.ofType(capLines, "step").stream().filter(n -> n.path("step").asLong() > firstRollback + 20)
+                .toList();
+        long clippedAfter = after.stream().filter(n -> n.path("action").asText().equals("clip")).count();
+        assertThat(clippedAfter).as("%s: capped steps among %d after the rollback", s, after.size())
+                .isGreaterThan(after.size() / 2);
+        assertThat(Train.ofType(capLines, "step").stream().filter(n -> n.path("step").asLong() > firstRollback)
+                .mapToDouble(n -> n.path("lr_scale").asDouble()).max().orElseThrow())
+                .as("the capped steps re-warm").isGreaterThan(Train.events(capLines, "rollback").get(0).path("lr_scale").asDouble());
+        System.out.printf("%s: reference %.4f, unguarded %s, clip-only adaptive %s (%s), clip-only 1.0 %s (%s), auto %.4f (%s),"
+                + " recovery.percentile=10 %.4f (%s)%n", s, reference, unguarded, clipOnly.thrown() != null ? "halted"
+                : clipOnly.evalLoss(), clipOnly.summary(), clipFixed.thrown() != null ? "halted" : clipFixed.evalLoss(),
+                clipFixed.summary(), auto.evalLoss(), auto.summary(), cap.evalLoss(), cap.summary());
     }
 }

@@ -52,6 +52,17 @@ class TfGuardTest {
         assertThat(guarded.evalLoss()).isFinite().isLessThan(1.6f * reference.evalLoss());
         assertThat(guarded.summary().rollbacks()).isGreaterThanOrEqualTo(1);
         assertThat(guarded.mismatches()).isZero();
+        // the cap after the rollback (recovery.percentile) runs in the graph: most steps after the rollback are capped,
+        // and the graph's coefficient and snapshot agree with the guard's on every one of them
+        TfTrain.Result capped = TfTrain.guarded(SC, TfMlpScenario::sgdMomentum, TfMlpScenario.EXPLODING_SGD_MOMENTUM_LR,
+                GuardConfig.custom().recoveryPercentile(10).build(), null);
+        System.out.printf(Locale.ROOT, "tf-mlp-sgd-momentum-lr10x, recovery.percentile=10: %.4f (%s)%n", capped.evalLoss(),
+                capped.summary());
+        assertThat(capped.thrown()).isNull();
+        assertThat(capped.summary().rollbacks()).isGreaterThanOrEqualTo(1);
+        assertThat(capped.summary().clipped()).isGreaterThan(guarded.summary().clipped() + 20);
+        assertThat(capped.mismatches()).isZero();
+        assertThat(capped.evalLoss()).isFinite().isLessThan(1.6f * reference.evalLoss());
     }
 
     @Test
@@ -251,6 +262,28 @@ class TfGuardTest {
                 0.3 * norm), TfMlpScenario::sgd);
         assertThat(lastStats[n + 3]).as("below clipAbove: not clipped").isEqualTo(1.0);
         assertThat(notRecognised).containsExactly(bare);
+        // the cap after a rollback scales first, and the other thresholds judge the capped norm: the graph's coefficient
+        // and snapshot are StepPlan.predict's, to the bit
+        double loss = lastStats[n + 1];
+        StepPlan capOnly = new StepPlan(0, inf, inf, inf, inf, inf, inf, true, false, true, 1.0, inf, 0.4 * norm);
+        float[] capped = deltaOfFirstLayer(capOnly, TfMlpScenario::sgd);
+        assertThat(lastStats[n + 3]).as("capped").isEqualTo(capOnly.predict(norm, loss).clipCoef()).isLessThan(0.41);
+        assertThat(lastStats[n + 4]).as("a capped step alone is healthy: snapshotted").isEqualTo(1.0);
+        assertThat(capOnly.predict(norm, loss).snapshot()).isTrue();
+        for (int i = 0; i < bare.length; i++) {
+            assertThat((double) capped[i]).isCloseTo(lastStats[n + 3] * bare[i], within(1e-7 + 1e-3 * Math.abs(bare[i])));
+        }
+        // capped to 0.6, which is still above clipAbove 0.5: clipped on to clipTo 0.3, no snapshot; a plan that skips
+        // the capped norm's outliers does not skip a raw norm that the cap brings under them
+        StepPlan capThenClip = new StepPlan(0, 0.5 * norm, inf, inf, inf, inf, inf, true, false, true, 1.0, 0.3 * norm,
+                0.6 * norm);
+        deltaOfFirstLayer(capThenClip, TfMlpScenario::sgd);
+        assertThat(lastStats[n + 3]).isEqualTo(capThenClip.predict(norm, loss).clipCoef()).isCloseTo(0.3, within(1e-5));
+        assertThat(lastStats[n + 4]).isEqualTo(0.0);
+        StepPlan capUnderSkip = new StepPlan(0, inf, 0.8 * norm, inf, inf, inf, inf, true, false, false, 1.0, inf, 0.5 * norm);
+        deltaOfFirstLayer(capUnderSkip, TfMlpScenario::sgd);
+        assertThat(lastStats[n + 2]).as("applied").isEqualTo(1.0);
+        assertThat(capUnderSkip.predict(norm, loss).action()).isEqualTo(io.gradguard.core.Action.CLIP);
     }
 
     @Test

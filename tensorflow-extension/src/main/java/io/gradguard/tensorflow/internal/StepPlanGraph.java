@@ -132,18 +132,24 @@ final class StepPlanGraph {
         Operand<TBool> snapshotIf = tf.math.greater(pv.get(8), half);
         Operand<TFloat64> lrScale = pv.get(9);
         Operand<TBool> finite = tf.math.logicalAnd(tf.math.isFinite(norm), tf.math.isFinite(lossValue));
-        Operand<TBool> outlier = tf.math.logicalOr(tf.math.greater(norm, pv.get(1)),
-                tf.math.logicalAnd(tf.math.greater(lossValue, pv.get(2)), tf.math.greater(norm, pv.get(3))));
+        Operand<TFloat64> one = tf.constant(1.0);
+        Operand<TFloat64> eps = tf.constant(GlobalNormClip.EPSILON);
+        // the cap (after a rollback) first: every threshold below judges the capped norm n
+        Operand<TFloat64> capTo = pv.get(11);
+        Operand<TFloat64> cap = tf.select(tf.math.greater(norm, capTo),
+                tf.math.minimum(tf.math.div(capTo, tf.math.add(norm, eps)), one), one);
+        Operand<TFloat64> n = tf.math.mul(norm, cap);
+        Operand<TBool> outlier = tf.math.logicalOr(tf.math.greater(n, pv.get(1)),
+                tf.math.logicalAnd(tf.math.greater(lossValue, pv.get(2)), tf.math.greater(n, pv.get(3))));
         Operand<TBool> skip = tf.math.logicalOr(skipAll, tf.math.logicalOr(
                 tf.math.logicalAnd(tf.math.logicalNot(finite), skipNonFinite), tf.math.logicalAnd(finite, outlier)));
         Operand<TBool> apply = tf.math.logicalNot(skip);
-        Operand<TBool> clip = tf.math.logicalAnd(tf.math.logicalAnd(finite, apply), tf.math.greater(norm, pv.get(0)));
-        Operand<TFloat64> one = tf.constant(1.0);
-        Operand<TFloat64> coef = tf.select(clip,
-                tf.math.minimum(tf.math.div(pv.get(10), tf.math.add(norm, tf.constant(GlobalNormClip.EPSILON))), one),
-                one);
-        Operand<TBool> healthy = tf.math.logicalAnd(tf.math.logicalAnd(finite, apply), tf.math.logicalAnd(tf.math.logicalNot(clip),
-                tf.math.logicalAnd(tf.math.logicalNot(tf.math.greater(norm, pv.get(4))),
+        Operand<TBool> applyFinite = tf.math.logicalAnd(finite, apply);
+        Operand<TBool> clip = tf.math.logicalAnd(applyFinite, tf.math.greater(n, pv.get(0)));
+        Operand<TFloat64> coef = tf.select(applyFinite, tf.math.mul(cap, tf.select(clip,
+                tf.math.minimum(tf.math.div(pv.get(10), tf.math.add(n, eps)), one), one)), one);
+        Operand<TBool> healthy = tf.math.logicalAnd(applyFinite, tf.math.logicalAnd(tf.math.logicalNot(clip),
+                tf.math.logicalAnd(tf.math.logicalNot(tf.math.greater(n, pv.get(4))),
                         tf.math.logicalNot(tf.math.greater(lossValue, pv.get(5))))));
         Operand<TBool> snapshot = tf.math.logicalAnd(snapshotIf, healthy);
         Operand<TBool> scaled = tf.math.logicalAnd(apply, tf.math.notEqual(lrScale, one));
