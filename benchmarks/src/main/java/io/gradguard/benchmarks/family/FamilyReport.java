@@ -111,7 +111,12 @@ public final class FamilyReport {
                 nan, halted, collapsed, hn, hi, worst, off);
     }
 
-    private static boolean tiedOrBetter(double a, double b) {
+    /**
+     * @param a one ratio (+Infinity: failed)
+     * @param b another
+     * @return true when {@code a} is at most {@link #TIE} above {@code b} (two failures tie)
+     */
+    static boolean tiedOrBetter(double a, double b) {
         if (Double.isInfinite(a)) {
             return Double.isInfinite(b);
         }

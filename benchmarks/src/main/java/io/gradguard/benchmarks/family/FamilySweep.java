@@ -22,7 +22,9 @@ import java.util.Map;
  * Each candidate is a {@code key=value;key=value} override of the defaults; {@code defaults} is the
  * defaults themselves. The anchors' rows come from {@code --anchors} (written by the tuning split's run).
  * {@code --section=NAME} writes a section of its own, "... sweep: NAME" (underscores read as spaces), beside the
- * earlier sweeps instead of over them.
+ * earlier sweeps instead of over them. When {@code defaults} is among the candidates, every other candidate's row also
+ * says how many set-ups it ended more than 5% better and worse than the defaults, and how many crossed the 1.5x line
+ * into and out of it: a summary that moves by a point can hide dozens of set-ups moving both ways.
  */
 final class FamilySweep {
 
@@ -63,9 +65,10 @@ final class FamilySweep {
             opt.put("oracles", oracleCache(given).toString());
         }
         int workers = Integer.parseInt(opt.getOrDefault("workers", Integer.toString(Runtime.getRuntime().availableProcessors())));
-        StringBuilder table = new StringBuilder("| candidate | median ratio | within 1.5x | failed | better or tied with the"
-                + " best anchor | healthy twins changed |\n|---|---|---|---|---|---|\n");
-        for (String candidate : opt.get("sweep").split("\\|")) {
+        List<String> candidates = List.of(opt.get("sweep").split("\\|"));
+        Map<String, String> lines = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> ratios = new LinkedHashMap<>();
+        for (String candidate : candidates) {
             String overrides = candidate.equals("defaults") ? "" : candidate;
             GuardConfig config = FamilyBenchmark.config(overrides);
             Map<String, String> sub = new LinkedHashMap<>(opt);
@@ -77,6 +80,7 @@ final class FamilySweep {
                     ? FamilyBenchmark.runHere(items, List.of(FamilyPolicy.gradGuard(config)),
                             List.of(FamilyRunner.Twin.EXPLODING, FamilyRunner.Twin.HEALTHY), null, config)
                     : FamilyBenchmark.runInWorkers(items, workers, sub));
+            ratios.put(candidate, autoRatios(rows));
             rows.addAll(anchors);
             FamilyReport report = new FamilyReport(rows);
             FamilyReport.PolicyStats a = report.stats(FamilyReport.AUTO);
@@ -85,7 +89,23 @@ final class FamilySweep {
                     Double.isInfinite(a.median()) ? "failed" : FamilyReport.fmt(a.median()) + "x", FamilyReport.pct(a.within15()),
                     a.nan() + a.halted() + a.collapsed(), FamilyReport.pct(g.vsBestAnchor()), a.healthyIntervened(), a.healthyN());
             System.err.printf(Locale.ROOT, "%s (%.1f min)%n", line, (System.nanoTime() - t0) / 60e9);
-            table.append(line).append('\n');
+            lines.put(candidate, line);
+        }
+        // row by row against the defaults of the same sweep: a summary that moves a point may hide dozens of set-ups
+        // moving both ways (one run per set-up: an exploding run that takes another path at one step ends elsewhere)
+        Map<String, Double> base = ratios.get("defaults");
+        StringBuilder table = new StringBuilder("| candidate | median ratio | within 1.5x | failed | better or tied with the"
+                + " best anchor | healthy twins changed |" + (base == null ? "" : " set-ups better / worse than `defaults`"
+                        + " (by more than 5%) | crossing 1.5x (into / out of) |") + "\n|---|---|---|---|---|---|"
+                + (base == null ? "" : "---|---|") + "\n");
+        for (String candidate : candidates) {
+            table.append(lines.get(candidate));
+            if (base != null) {
+                Versus v = versus(base, ratios.get(candidate));
+                table.append(candidate.equals("defaults") ? " — | — |"
+                        : String.format(Locale.ROOT, " %d / %d | %d / %d |", v.better(), v.worse(), v.into(), v.out()));
+            }
+            table.append('\n');
         }
         // several files: the tuning split with its extended seeds, a section of its own beside the first sweep's
         String title = (anchorsArg.contains(",") ? "## Family tuning sweep, extended tuning set" : "## Family tuning sweep")
@@ -107,5 +127,53 @@ final class FamilySweep {
         if (md != null) {
             OverheadBenchmark.replaceSection(Path.of(md), title, section);
         }
+    }
+
+    /** @return {@code auto}'s ratio on each exploding twin whose oracle learned, by engine and set-up */
+    private static Map<String, Double> autoRatios(List<FamilyRow> rows) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (FamilyRow r : rows) {
+            if (r.policy().equals(FamilyReport.AUTO) && r.twin().equals(FamilyRunner.Twin.EXPLODING.word()) && r.learnable()) {
+                out.put(r.engine() + ":" + r.setup(), r.ratio());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * How a candidate's rows compare with the base's, set-up by set-up.
+     *
+     * @param better set-ups where the candidate ends more than {@link FamilyReport#TIE} below the base (a finite ratio
+     *     where the base failed counts)
+     * @param worse set-ups where it ends more than that above (or fails where the base did not)
+     * @param into set-ups the candidate ends within 1.5x and the base did not
+     * @param out set-ups the base ended within 1.5x and the candidate does not
+     */
+    record Versus(int better, int worse, int into, int out) {}
+
+    /**
+     * @param base the base's ratio per set-up (failures are +Infinity)
+     * @param candidate the candidate's, over the same set-ups
+     * @return the set-ups that moved, in each direction
+     * @throws IllegalArgumentException when the two do not cover the same set-ups
+     */
+    static Versus versus(Map<String, Double> base, Map<String, Double> candidate) {
+        if (!base.keySet().equals(candidate.keySet())) {
+            throw new IllegalArgumentException("the candidate ran " + candidate.size() + " set-ups and the defaults "
+                    + base.size() + ", not the same ones: the row-by-row comparison needs both on the same set");
+        }
+        int better = 0;
+        int worse = 0;
+        int into = 0;
+        int out = 0;
+        for (Map.Entry<String, Double> e : base.entrySet()) {
+            double b = e.getValue();
+            double c = candidate.get(e.getKey());
+            better += FamilyReport.tiedOrBetter(b, c) ? 0 : 1;
+            worse += FamilyReport.tiedOrBetter(c, b) ? 0 : 1;
+            into += c <= 1.5 && !(b <= 1.5) ? 1 : 0;
+            out += b <= 1.5 && !(c <= 1.5) ? 1 : 0;
+        }
+        return new Versus(better, worse, into, out);
     }
 }
