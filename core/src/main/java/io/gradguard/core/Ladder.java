@@ -85,8 +85,7 @@ final class Ladder {
 
     /** The clip threshold the step being decided was planned with (for the texts). */
     private double stepClipAbove = Double.POSITIVE_INFINITY;
-    /** The step being decided: its cap's norm and the factor the cap scaled it by (1: not capped). */
-    private double stepCapTo = Double.POSITIVE_INFINITY;
+    /** The factor the cap scaled the step being decided by (1: not capped). */
     private double stepCap = 1.0;
 
     private void event(long step, EventKind kind, String detail, String param) {
@@ -108,7 +107,6 @@ final class Ladder {
         // the cap after a rollback comes first: everything below judges the capped gradients, as if the run had
         // produced them (a capped step is not a spike, not a clip the fold counts, and may be healthy)
         stepCap = finite ? plan.capCoef(raw.gradNorm()) : 1.0;
-        stepCapTo = plan.capTo();
         StepStats s = stepCap < 1.0 ? scaled(raw, stepCap) : raw;
         double norm = s.gradNorm();
         var normDetector = detectors.norm;
@@ -262,8 +260,8 @@ final class Ladder {
         double rungCoef = rungClip ? plan.clipCoef(norm) : 1.0;
         Decision d = rungClip
                 ? Decision.clip(o.clipCoef(), "norm " + Guard.fmt(norm) + " > threshold " + Guard.fmt(stepClipAbove)
-                        + (stepCap < 1.0 ? " (after the cap: " + capWhy(s) + ")" : ""))
-                : stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s)) : Decision.step();
+                        + (stepCap < 1.0 ? " (after the cap: " + capWhy(s, plan) + ")" : ""))
+                : stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s, plan)) : Decision.step();
         if (v.clippedSpike() || v.lossSpike()) {
             recovery.stable.unstable(recovery.schedule.scale());
         }
@@ -301,13 +299,13 @@ final class Ladder {
                 return d;
             }
             recovery.takeSnapshot(s.step(), s.lossKnown() ? detectors.loss.typical() : Double.NaN, detectors);
-            return stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s), true) : Decision.stepAndSnapshot();
+            return stepCap < 1.0 ? Decision.clip(o.clipCoef(), capWhy(s, plan), true) : Decision.stepAndSnapshot();
         }
         return d;
     }
 
-    private String capWhy(StepStats capped) {
-        return "norm " + Guard.fmt(capped.gradNorm() / stepCap) + " capped to " + Guard.fmt(stepCapTo) + ", "
+    private String capWhy(StepStats capped, StepPlan plan) {
+        return "norm " + Guard.fmt(capped.gradNorm() / stepCap) + " capped to " + Guard.fmt(plan.capTo()) + ", "
                 + Guard.percentile(config.recoveryPercentile()) + " of the norms since the first rollback";
     }
 

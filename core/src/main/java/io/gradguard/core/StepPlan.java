@@ -1,5 +1,7 @@
 package io.gradguard.core;
 
+import io.gradguard.core.clip.GlobalNormClip;
+
 /**
  * The thresholds under which {@link Guard#decide} will act on the next step, fixed before that step's
  * numbers exist.
@@ -131,7 +133,7 @@ public record StepPlan(
      *     else 1
      */
     public double capCoef(double norm) {
-        return norm > capTo ? Math.min(capTo / (norm + io.gradguard.core.clip.GlobalNormClip.EPSILON), 1.0) : 1.0;
+        return norm > capTo ? GlobalNormClip.coefficient(norm, capTo) : 1.0;
     }
 
     /**
@@ -139,7 +141,7 @@ public record StepPlan(
      * @return the factor a clipped step's gradients are scaled by: {@code clipTo / (n + 1e-6)}, at most 1
      */
     public double clipCoef(double n) {
-        return Math.min(clipTo / (n + io.gradguard.core.clip.GlobalNormClip.EPSILON), 1.0);
+        return GlobalNormClip.coefficient(n, clipTo);
     }
 
     /**

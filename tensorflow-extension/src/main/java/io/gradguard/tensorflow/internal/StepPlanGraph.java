@@ -133,11 +133,9 @@ final class StepPlanGraph {
         Operand<TFloat64> lrScale = pv.get(9);
         Operand<TBool> finite = tf.math.logicalAnd(tf.math.isFinite(norm), tf.math.isFinite(lossValue));
         Operand<TFloat64> one = tf.constant(1.0);
-        Operand<TFloat64> eps = tf.constant(GlobalNormClip.EPSILON);
         // the cap (after a rollback) first: every threshold below judges the capped norm n
         Operand<TFloat64> capTo = pv.get(11);
-        Operand<TFloat64> cap = tf.select(tf.math.greater(norm, capTo),
-                tf.math.minimum(tf.math.div(capTo, tf.math.add(norm, eps)), one), one);
+        Operand<TFloat64> cap = tf.select(tf.math.greater(norm, capTo), coefficient(tf, norm, capTo), one);
         Operand<TFloat64> n = tf.math.mul(norm, cap);
         Operand<TBool> outlier = tf.math.logicalOr(tf.math.greater(n, pv.get(1)),
                 tf.math.logicalAnd(tf.math.greater(lossValue, pv.get(2)), tf.math.greater(n, pv.get(3))));
@@ -146,8 +144,8 @@ final class StepPlanGraph {
         Operand<TBool> apply = tf.math.logicalNot(skip);
         Operand<TBool> applyFinite = tf.math.logicalAnd(finite, apply);
         Operand<TBool> clip = tf.math.logicalAnd(applyFinite, tf.math.greater(n, pv.get(0)));
-        Operand<TFloat64> coef = tf.select(applyFinite, tf.math.mul(cap, tf.select(clip,
-                tf.math.minimum(tf.math.div(pv.get(10), tf.math.add(n, eps)), one), one)), one);
+        Operand<TFloat64> coef = tf.select(applyFinite, tf.math.mul(cap, tf.select(clip, coefficient(tf, n, pv.get(10)), one)),
+                one);
         Operand<TBool> healthy = tf.math.logicalAnd(applyFinite, tf.math.logicalAnd(tf.math.logicalNot(clip),
                 tf.math.logicalAnd(tf.math.logicalNot(tf.math.greater(n, pv.get(4))),
                         tf.math.logicalNot(tf.math.greater(lossValue, pv.get(5))))));
@@ -161,6 +159,19 @@ final class StepPlanGraph {
         Output<TFloat64> stats = tf.withName("stats").concat(List.of(ss, extra), tf.constant(0)).asOutput();
         return new StepPlanGraph(plan, grads, vars, varNames, varSizes, lossKnown, lrScale, coef, apply, snapshot,
                 scaled, stats);
+    }
+
+    /**
+     * {@link GlobalNormClip#coefficient} as ops, in float64: the same operations in the same order, so the graph's
+     * coefficient equals the guard's to the bit.
+     *
+     * @param tf the scope to build in
+     * @param norm the norm
+     * @param maxNorm the norm to scale down to
+     * @return {@code min(maxNorm / (norm + 1e-6), 1)}
+     */
+    private static Operand<TFloat64> coefficient(Ops tf, Operand<TFloat64> norm, Operand<TFloat64> maxNorm) {
+        return tf.math.minimum(tf.math.div(maxNorm, tf.math.add(norm, tf.constant(GlobalNormClip.EPSILON))), tf.constant(1.0));
     }
 
     /**
