@@ -5,10 +5,10 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * A thread-safe registry of claims on engine objects, shared by the API and the agent: which guard owns a DJL
- * trainer, which loss a TensorFlow optimizer was last asked to differentiate. Keys are held weakly (a claim
- * never keeps a trainer or an optimizer alive) and compared by {@code equals}, as in a {@link WeakHashMap};
- * values are held strongly. Every operation locks the one map, so a claim and its check never interleave with
+ * A thread-safe registry of claims on engine objects, shared by the API and the agent: which loss a TensorFlow
+ * optimizer was last asked to differentiate. Keys are held weakly and compared by {@code equals}, as in a
+ * {@link WeakHashMap}; values are held strongly, so a value must not refer to its key (it would keep the key,
+ * and itself, alive for good: DJL's trainer claims, whose owners refer to their trainers, hold both weakly). Every operation locks the one map, so a claim and its check never interleave with
  * another thread's. Not part of the API.
  *
  * @param <K> what is claimed

@@ -131,7 +131,10 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         }
         preparations++;
         if (t != prepared) {
-            // a new trainer: its own parameter server and optimizer
+            // a new trainer: its own parameter server and optimizer; the one before is no longer this guard's
+            if (prepared != null) {
+                GuardClaims.release(prepared, this);
+            }
             prepared = t;
             gate = null;
             optimizer = null;
@@ -379,11 +382,14 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         }
     }
 
-    /** Frees the snapshot. */
+    /** Frees the snapshot and gives up the claim on the trainer. */
     @Override
     protected void closeEngine() {
         if (snapshot != null) {
             snapshot.close();
+        }
+        if (prepared != null) {
+            GuardClaims.release(prepared, this);
         }
     }
 }

@@ -1,15 +1,23 @@
 package io.gradguard.djl.internal;
 
-import io.gradguard.core.internal.WeakClaims;
+import java.lang.ref.WeakReference;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Which guard owns a trainer, so that a trainer is guarded once: the agent claims trainers as they are
  * created, and a guard the application wired itself ({@code GradGuardListener}, {@code DjlGuard}) takes
- * them over; the agent then steps aside. Trainers are held weakly ({@link WeakClaims}).
+ * them over; the agent then steps aside.
+ *
+ * <p>Trainers and owners are both held weakly. An owner (a guard's session, the agent's per-trainer holder)
+ * refers to its trainer, so an owner held strongly here would keep its trainer's key alive, and with it the
+ * trainer, the guard and every array the guard holds, for the life of the JVM. Each owner is kept alive by whoever
+ * uses it (the application holds its {@code DjlGuard}, the trainer its listener, the agent its holders), which
+ * is as long as the claim means anything.
  */
 public final class GuardClaims {
 
-    private static final WeakClaims<Object, Object> OWNERS = new WeakClaims<>();
+    private static final Map<Object, WeakReference<Object>> OWNERS = new WeakHashMap<>();
 
     private GuardClaims() {}
 
@@ -21,7 +29,14 @@ public final class GuardClaims {
      * @return true when {@code owner} owns the trainer now
      */
     public static boolean claim(Object trainer, Object owner) {
-        return OWNERS.claim(trainer, owner);
+        synchronized (OWNERS) {
+            Object current = owner(trainer);
+            if (current == null) {
+                OWNERS.put(trainer, new WeakReference<>(owner));
+                return true;
+            }
+            return current == owner;
+        }
     }
 
     /**
@@ -31,15 +46,20 @@ public final class GuardClaims {
      * @param owner the new owner
      */
     public static void takeOver(Object trainer, Object owner) {
-        OWNERS.put(trainer, owner);
+        synchronized (OWNERS) {
+            OWNERS.put(trainer, new WeakReference<>(owner));
+        }
     }
 
     /**
      * @param trainer the trainer
-     * @return its owner, or null
+     * @return its owner, or null (never claimed, released, or the owner is gone)
      */
     public static Object owner(Object trainer) {
-        return OWNERS.get(trainer);
+        synchronized (OWNERS) {
+            WeakReference<Object> r = OWNERS.get(trainer);
+            return r == null ? null : r.get();
+        }
     }
 
     /**
@@ -49,6 +69,11 @@ public final class GuardClaims {
      * @param owner the owner
      */
     public static void release(Object trainer, Object owner) {
-        OWNERS.release(trainer, owner);
+        synchronized (OWNERS) {
+            WeakReference<Object> r = OWNERS.get(trainer);
+            if (r != null && (r.get() == owner || r.get() == null)) {
+                OWNERS.remove(trainer);
+            }
+        }
     }
 }
