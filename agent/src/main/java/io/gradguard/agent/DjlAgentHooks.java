@@ -7,6 +7,7 @@ import io.gradguard.core.Decision;
 import io.gradguard.djl.GradGuardDivergedException;
 import io.gradguard.djl.internal.DjlGuardSession;
 import io.gradguard.djl.internal.GuardClaims;
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
@@ -27,7 +28,13 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
 
     private final AgentConfig config;
     private final long installMs;
-    private final Map<Object, Holder> trainers = Collections.synchronizedMap(new WeakHashMap<>());
+    // A holder refers to its trainer (through its session). Held strongly here, it would keep a trainer the application
+    // never closes, which DJL's finalizer would otherwise close and free, in memory for good. So this map holds holders
+    // weakly, and the trainer holds its own: its parameter server is the session's gate, which keeps the holder alive
+    // (DjlGuardSession.keepAliveWithTrainer). Until that gate exists (once the trainer is initialized), or when it
+    // cannot be put in place, the holder is pinned here; closing the trainer unpins it.
+    private final Map<Object, WeakReference<Holder>> trainers = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Map<Object, Holder> pinned = Collections.synchronizedMap(new WeakHashMap<>());
     private final ThreadLocal<Deque<NDArray>> losses = ThreadLocal.withInitial(ArrayDeque::new);
     private final AtomicInteger created;
 
@@ -36,6 +43,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
         DjlGuardSession session;
         Throwable pendingHalt;
         boolean disabled;
+        boolean anchored;
     }
 
     DjlAgentHooks(AgentConfig config, long installMs) {
@@ -70,14 +78,31 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
 
     private Holder holder(Object trainer) {
         synchronized (trainers) {
-            Holder h = trainers.get(trainer);
+            Holder h = held(trainer);
             if (h == null) {
-                h = new Holder();
-                trainers.put(trainer, h);
+                h = track(trainer);
                 start((Trainer) trainer, h);
+            }
+            if (!h.anchored && h.session != null && h.session.keepAliveWithTrainer(h)) {
+                h.anchored = true;
+                pinned.remove(trainer);
             }
             return h;
         }
+    }
+
+    /** @return the trainer's holder, or null */
+    private Holder held(Object trainer) {
+        WeakReference<Holder> r = trainers.get(trainer);
+        return r == null ? null : r.get();
+    }
+
+    /** A new holder for the trainer, pinned until its trainer holds it. */
+    private Holder track(Object trainer) {
+        Holder h = new Holder();
+        trainers.put(trainer, new WeakReference<>(h));
+        pinned.put(trainer, h);
+        return h;
     }
 
     private void start(Trainer trainer, Holder h) {
@@ -144,7 +169,7 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
 
     @Override
     public Throwable takeHalt(Object trainer) {
-        Holder h = trainers.get(trainer);
+        Holder h = held(trainer);
         if (h == null || h.pendingHalt == null) {
             return null;
         }
@@ -166,7 +191,9 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
 
     @Override
     public void trainerClosed(Object trainer) {
-        Holder h = trainers.remove(trainer);
+        WeakReference<Holder> r = trainers.remove(trainer);
+        pinned.remove(trainer);
+        Holder h = r == null ? null : r.get();
         if (h != null && h.session != null) {
             try {
                 h.session.close();
@@ -184,10 +211,12 @@ final class DjlAgentHooks implements AgentDispatch.Hooks {
      * (the agent has no after-step hook, so an armed scale would otherwise stay on every later step).
      */
     void fail(Object trainer, Throwable t) {
-        Holder h = trainers.get(trainer);
-        if (h == null) {
-            h = new Holder();
-            trainers.put(trainer, h);
+        Holder h;
+        synchronized (trainers) {
+            h = held(trainer);
+            if (h == null) {
+                h = track(trainer);
+            }
         }
         if (!h.disabled) {
             h.disabled = true;

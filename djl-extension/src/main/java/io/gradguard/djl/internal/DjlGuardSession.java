@@ -382,6 +382,22 @@ public final class DjlGuardSession extends GuardSession implements BatchVerdicts
         }
     }
 
+    /**
+     * Ties {@code o} to the life of the trainer this session gates: the trainer's parameter server (this session's
+     * gate) holds it from now on.
+     *
+     * @param o what to keep alive with the trainer
+     * @return false when there is no gate (yet): the parameter server exists only once the trainer is initialized
+     */
+    public boolean keepAliveWithTrainer(Object o) {
+        GatedParameterServer g = gate;
+        if (g == null) {
+            return false;
+        }
+        g.keepAlive(o);
+        return true;
+    }
+
     /** Frees the snapshot and gives up the claim on the trainer. */
     @Override
     protected void closeEngine() {

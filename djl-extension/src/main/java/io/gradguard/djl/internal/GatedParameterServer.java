@@ -21,6 +21,7 @@ public final class GatedParameterServer implements ParameterServer {
     private volatile RescaleFold fold;
     private volatile Consumer<RuntimeException> onFailure;
     private volatile Runnable beforeUpdate;
+    private volatile Object keptAlive;
 
     /**
      * @param delegate the trainer's real server
@@ -40,6 +41,17 @@ public final class GatedParameterServer implements ParameterServer {
     public boolean foldClipsInto(ai.djl.training.optimizer.Optimizer optimizer) {
         this.fold = RescaleFold.of(optimizer);
         return fold != null;
+    }
+
+    /**
+     * Holds {@code o} for as long as the trainer holds this server: the agent ties its per-trainer state, which
+     * refers to the trainer, to the trainer's own life this way, so that a trainer the application never closes can
+     * still be collected (and finalized by DJL) once the application drops it.
+     *
+     * @param o what to keep alive with the trainer
+     */
+    public void keepAlive(Object o) {
+        this.keptAlive = o;
     }
 
     /** @return the wrapped server */
