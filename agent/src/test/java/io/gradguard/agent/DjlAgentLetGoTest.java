@@ -13,8 +13,10 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.gradguard.models.Reachability;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,13 +64,6 @@ class DjlAgentLetGoTest {
         }
     }
 
-    private static void collect() throws InterruptedException {
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            System.runFinalization();
-            Thread.sleep(20);
-        }
-    }
 
     /**
      * The other half: while the application holds its trainer, collections do not take the agent's state for it
@@ -81,7 +76,8 @@ class DjlAgentLetGoTest {
         Trainer t = newTrainer(hooks);
         try {
             steps(hooks, t, 3);
-            collect();
+            WeakReference<Object> garbage = new WeakReference<>(new Object());
+            assertThat(Reachability.collected(List.of(garbage))).as("a collection ran").isTrue();
             steps(hooks, t, 3);
             assertThat(created.get()).as("guards started for the one trainer").isEqualTo(1);
         } finally {
@@ -95,12 +91,8 @@ class DjlAgentLetGoTest {
     void anUnclosedTrainerTheAgentGuardedIsLetGo() throws InterruptedException {
         DjlAgentHooks hooks = new DjlAgentHooks(AgentConfig.read("", new Properties(), Map.of()), 0);
         WeakReference<Trainer> ref = trainUnclosed(hooks);
-        for (int i = 0; i < 20 && ref.get() != null; i++) {
-            System.gc();
-            System.runFinalization();
-            Thread.sleep(20);
-        }
-        assertThat(ref.get()).as("the dropped, unclosed trainer was collected while the agent's hooks live on").isNull();
+        assertThat(Reachability.collected(List.of(ref))).as("the dropped, unclosed trainer was collected while the"
+                + " agent's hooks live on").isTrue();
         Reference.reachabilityFence(hooks);
     }
 }

@@ -21,6 +21,7 @@ import io.gradguard.core.GuardConfig;
 import io.gradguard.core.Policy;
 import io.gradguard.core.event.RunSummary;
 import io.gradguard.models.DeepMlpScenario;
+import io.gradguard.models.Reachability;
 import io.gradguard.models.ScenarioRun;
 import io.gradguard.models.Variant;
 import java.io.IOException;
@@ -347,16 +348,6 @@ class FaultScaleTest {
         }
     }
 
-    /** Collects (and runs DJL's trainer finalizers) until every reference is cleared, 20 rounds at most. */
-    private static boolean collected(List<WeakReference<Object>> refs) throws InterruptedException {
-        for (int i = 0; i < 20 && refs.stream().anyMatch(r -> r.get() != null); i++) {
-            System.gc();
-            System.runFinalization();
-            Thread.sleep(20);
-        }
-        return refs.stream().allMatch(r -> r.get() == null);
-    }
-
     /**
      * A guard that was closed, and its trainer, closed and dropped by the application, are garbage: nothing in
      * GradGuard keeps them (or the per-parameter state the guard held) alive. The registry of which guard owns a
@@ -367,14 +358,14 @@ class FaultScaleTest {
     @Test
     void aClosedGuardAndItsTrainerAreLetGo() throws InterruptedException {
         List<WeakReference<Object>> refs = runAndLetGo(1 << 10, true);
-        assertThat(collected(refs)).as("trainer and guard collected after both were closed and dropped").isTrue();
+        assertThat(Reachability.collected(refs)).as("trainer and guard collected after both were closed and dropped").isTrue();
     }
 
     /** The same when the application forgot to close the guard: dropping it and its trainer is enough. */
     @Test
     void aGuardLeftOpenDoesNotKeepItsTrainer() throws InterruptedException {
         List<WeakReference<Object>> refs = runAndLetGo(1 << 10, false);
-        assertThat(collected(refs)).as("trainer and guard collected after they were dropped, the guard unclosed").isTrue();
+        assertThat(Reachability.collected(refs)).as("trainer and guard collected after they were dropped, the guard unclosed").isTrue();
     }
 
     @Test

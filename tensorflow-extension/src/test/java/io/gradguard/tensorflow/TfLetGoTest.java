@@ -3,6 +3,7 @@ package io.gradguard.tensorflow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gradguard.core.GuardConfig;
+import io.gradguard.models.Reachability;
 import io.gradguard.models.tf.TfMlpScenario;
 import java.lang.ref.WeakReference;
 import java.util.List;
@@ -39,22 +40,13 @@ class TfLetGoTest {
         }
     }
 
-    private static boolean collected(List<WeakReference<Object>> refs) throws InterruptedException {
-        for (int i = 0; i < 20 && refs.stream().anyMatch(r -> r.get() != null); i++) {
-            System.gc();
-            System.runFinalization();
-            Thread.sleep(20);
-        }
-        return refs.stream().allMatch(r -> r.get() == null);
-    }
-
     @Test
     void aClosedGuardedOptimizerAndItsGraphAreLetGo() throws InterruptedException {
-        assertThat(collected(trainAndLetGo(true))).as("optimizer, graph and loss collected once dropped").isTrue();
+        assertThat(Reachability.collected(trainAndLetGo(true))).as("optimizer, graph and loss collected once dropped").isTrue();
     }
 
     @Test
     void aGuardedOptimizerLeftOpenDoesNotKeepItsGraph() throws InterruptedException {
-        assertThat(collected(trainAndLetGo(false))).as("collected once dropped, the optimizer unclosed").isTrue();
+        assertThat(Reachability.collected(trainAndLetGo(false))).as("collected once dropped, the optimizer unclosed").isTrue();
     }
 }
