@@ -2,6 +2,7 @@ package io.gradguard.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -9,13 +10,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@link WeakClaims}: first claim wins, a take-over replaces it, only the holder releases. */
+/**
+ * {@link WeakClaims}, with strong and with weak values: first claim wins, a take-over replaces it, only the holder
+ * releases; with weak values, a holder that refers to its key keeps neither alive.
+ */
 class WeakClaimsTest {
 
-    @Test
-    void theFirstClaimWinsATakeOverReplacesItAndOnlyTheHolderReleases() {
-        WeakClaims<Object, Object> claims = new WeakClaims<>();
+    private static WeakClaims<Object, Object> claims(boolean weakValues) {
+        return weakValues ? WeakClaims.weakValues() : new WeakClaims<>();
+    }
+
+    @ParameterizedTest(name = "weak values: {0}")
+    @ValueSource(booleans = {false, true})
+    void theFirstClaimWinsATakeOverReplacesItAndOnlyTheHolderReleases(boolean weakValues) {
+        WeakClaims<Object, Object> claims = claims(weakValues);
         Object trainer = new Object();
         Object agent = new Object();
         Object app = new Object();
@@ -31,9 +42,10 @@ class WeakClaimsTest {
         assertThat(claims.claim(trainer, agent)).isTrue();
     }
 
-    @Test
-    void oneOfManyThreadsClaimingAtOnceWins() throws Exception {
-        WeakClaims<Object, Object> claims = new WeakClaims<>();
+    @ParameterizedTest(name = "weak values: {0}")
+    @ValueSource(booleans = {false, true})
+    void oneOfManyThreadsClaimingAtOnceWins(boolean weakValues) throws Exception {
+        WeakClaims<Object, Object> claims = claims(weakValues);
         Object trainer = new Object();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -50,5 +62,29 @@ class WeakClaimsTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** A holder that refers to what it claims, as a DJL guard refers to its trainer. */
+    private record Holder(Object key) {}
+
+    @Test
+    void withWeakValuesAHolderThatRefersToItsKeyKeepsNeitherAlive() throws InterruptedException {
+        WeakClaims<Object, Object> claims = WeakClaims.weakValues();
+        WeakClaims<Object, Object> strong = new WeakClaims<>();
+        Object key = new Object();
+        Object strongKey = new Object();
+        claims.claim(key, new Holder(key));
+        strong.claim(strongKey, new Holder(strongKey));
+        WeakReference<Object> weakRef = new WeakReference<>(key);
+        WeakReference<Object> strongRef = new WeakReference<>(strongKey);
+        key = null;
+        strongKey = null;
+        for (int i = 0; i < 20 && weakRef.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertThat(weakRef.get()).as("key of a weak-valued claim collected").isNull();
+        assertThat(strongRef.get()).as("with strong values the holder keeps its key (why weak values exist)").isNotNull();
+        assertThat(strong.get(strongRef.get())).isNotNull();
     }
 }

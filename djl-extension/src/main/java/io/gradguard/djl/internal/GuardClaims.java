@@ -1,23 +1,21 @@
 package io.gradguard.djl.internal;
 
-import java.lang.ref.WeakReference;
-import java.util.Map;
-import java.util.WeakHashMap;
+import io.gradguard.core.internal.WeakClaims;
 
 /**
  * Which guard owns a trainer, so that a trainer is guarded once: the agent claims trainers as they are
  * created, and a guard the application wired itself ({@code GradGuardListener}, {@code DjlGuard}) takes
  * them over; the agent then steps aside.
  *
- * <p>Trainers and owners are both held weakly. An owner (a guard's session, the agent's per-trainer holder)
- * refers to its trainer, so an owner held strongly here would keep its trainer's key alive, and with it the
- * trainer, the guard and every array the guard holds, for the life of the JVM. Each owner is kept alive by whoever
- * uses it (the application holds its {@code DjlGuard}, the trainer its listener, the agent its holders), which
- * is as long as the claim means anything.
+ * <p>Trainers and owners are both held weakly ({@link WeakClaims#weakValues()}). An owner (a guard's session, the
+ * agent's per-trainer holder) refers to its trainer, so an owner held strongly here would keep its trainer's key
+ * alive, and with it the trainer, the guard and every array the guard holds, for the life of the JVM. Each owner is
+ * kept alive by whoever uses it (the application holds its {@code DjlGuard}, the trainer its listener, the agent its
+ * holders), which is as long as the claim means anything.
  */
 public final class GuardClaims {
 
-    private static final Map<Object, WeakReference<Object>> OWNERS = new WeakHashMap<>();
+    private static final WeakClaims<Object, Object> OWNERS = WeakClaims.weakValues();
 
     private GuardClaims() {}
 
@@ -29,14 +27,7 @@ public final class GuardClaims {
      * @return true when {@code owner} owns the trainer now
      */
     public static boolean claim(Object trainer, Object owner) {
-        synchronized (OWNERS) {
-            Object current = owner(trainer);
-            if (current == null) {
-                OWNERS.put(trainer, new WeakReference<>(owner));
-                return true;
-            }
-            return current == owner;
-        }
+        return OWNERS.claim(trainer, owner);
     }
 
     /**
@@ -46,9 +37,7 @@ public final class GuardClaims {
      * @param owner the new owner
      */
     public static void takeOver(Object trainer, Object owner) {
-        synchronized (OWNERS) {
-            OWNERS.put(trainer, new WeakReference<>(owner));
-        }
+        OWNERS.put(trainer, owner);
     }
 
     /**
@@ -56,10 +45,7 @@ public final class GuardClaims {
      * @return its owner, or null (never claimed, released, or the owner is gone)
      */
     public static Object owner(Object trainer) {
-        synchronized (OWNERS) {
-            WeakReference<Object> r = OWNERS.get(trainer);
-            return r == null ? null : r.get();
-        }
+        return OWNERS.get(trainer);
     }
 
     /**
@@ -69,11 +55,6 @@ public final class GuardClaims {
      * @param owner the owner
      */
     public static void release(Object trainer, Object owner) {
-        synchronized (OWNERS) {
-            WeakReference<Object> r = OWNERS.get(trainer);
-            if (r != null && (r.get() == owner || r.get() == null)) {
-                OWNERS.remove(trainer);
-            }
-        }
+        OWNERS.release(trainer, owner);
     }
 }
