@@ -32,11 +32,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -222,33 +225,31 @@ class FaultScaleTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         System.out.println("native-memory probe: " + out.trim());
         assertThat(p.waitFor()).as("the probe's exit code (stdout: %s; stderr: %s)", out, Files.readString(err)).isZero();
-        // "acted <n> heap <unguarded> <guarded> unguarded <kb per trainer, block by block> guarded <...>"
-        String[] w = out.trim().split("\\s+");
-        assertThat(w[0]).as("the probe's output: %s", out).isEqualTo("acted");
-        int blocks = NativeMemoryProbe.BLOCKS;
-        double[][] kb = new double[2][blocks];
-        for (int b = 0; b < blocks; b++) {
-            kb[0][b] = Double.parseDouble(w[6 + b]);
-            kb[1][b] = Double.parseDouble(w[7 + blocks + b]);
-        }
-        double heapUnguarded = Double.parseDouble(w[3]);
-        double heapGuarded = Double.parseDouble(w[4]);
+        // one line per quantity: a key, then its numbers (see NativeMemoryProbe)
+        Set<String> keys = Set.of("acted", "heap", "unguarded", "guarded");
+        Map<String, double[]> r = out.lines().map(l -> l.trim().split("\\s+")).filter(w -> keys.contains(w[0]))
+                .collect(Collectors.toMap(w -> w[0], w -> Arrays.stream(w, 1, w.length).mapToDouble(Double::parseDouble)
+                        .toArray()));
+        assertThat(r).as("the probe's output: %s", out).containsOnlyKeys(keys);
+        double[][] kb = {r.get("unguarded"), r.get("guarded")};
+        double heapUnguarded = r.get("heap")[0];
+        double heapGuarded = r.get("heap")[1];
         assertThat(heapGuarded - heapUnguarded).as("heap KB per trainer the guard kept after a collection (unguarded"
                 + " %s, guarded %s)", heapUnguarded, heapGuarded).isLessThan(HEAP_BOUND_KB);
         double unguarded = Arrays.stream(kb[0]).average().orElseThrow();
         double guarded = Arrays.stream(kb[1]).average().orElseThrow();
-        assertThat(Integer.parseInt(w[1])).as("guarded trainers that acted on their bad batch")
-                .isEqualTo(blocks * NativeMemoryProbe.PER_BLOCK);
+        assertThat((int) r.get("acted")[0]).as("guarded trainers that acted on their bad batch")
+                .isEqualTo(NativeMemoryProbe.BLOCKS * NativeMemoryProbe.PER_BLOCK);
         assertThat(guarded - unguarded).as("KB per trainer the guard added (per block, unguarded %s, guarded %s)",
                 Arrays.toString(kb[0]), Arrays.toString(kb[1])).isLessThan(LEAK_BOUND_KB);
     }
 
     /**
-     * The measurement of {@link #aThousandGuardedTrainersLeaveNothingBehind}, run in a JVM of its own. Prints
-     * {@code acted N heap H0 H1 unguarded K1 .. K10 guarded K1 .. K10}: the guarded trainers that acted on their bad
-     * batch, the heap the trainers of each kind left in use after a collection (KB per trainer, from the end of the first
-     * block to the end of the last; unguarded, guarded), and each block's growth
-     * of resident memory per trainer, KB.
+     * The measurement of {@link #aThousandGuardedTrainersLeaveNothingBehind}, run in a JVM of its own. Prints four
+     * lines, {@code acted N}, {@code heap H0 H1}, {@code unguarded K1 .. K10}, {@code guarded K1 .. K10}: the guarded
+     * trainers that acted on their bad batch, the heap the trainers of each kind left in use after a collection (KB
+     * per trainer, from the end of the first block to the end of the last; unguarded, guarded), and each block's
+     * growth of resident memory per trainer, KB.
      */
     static final class NativeMemoryProbe {
 
@@ -311,14 +312,13 @@ class FaultScaleTest {
                     heapAfter[mode][block] = heapUsed();
                 }
             }
-            // heap growth from the end of the first block of a kind to the end of its last, per trainer in between:
-            // the last trainers' garbage that a collection right after them leaves is the same at every block's end
-            StringBuilder sb = new StringBuilder("acted ").append(acted).append(" heap");
+            // heap growth per trainer, from the end of the first block of a kind to the end of its last
+            StringBuilder sb = new StringBuilder("acted ").append(acted).append("\nheap");
             for (int mode = 0; mode < 2; mode++) {
                 sb.append(' ').append((heapAfter[mode][BLOCKS - 1] - heapAfter[mode][0]) / 1024.0 / ((BLOCKS - 1) * PER_BLOCK));
             }
             for (int mode = 0; mode < 2; mode++) {
-                sb.append(mode == 0 ? " unguarded" : " guarded");
+                sb.append(mode == 0 ? "\nunguarded" : "\nguarded");
                 for (double k : kb[mode]) {
                     sb.append(' ').append(k);
                 }
